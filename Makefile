@@ -1,0 +1,44 @@
+# `make demo` and `make test` on a fresh machine with Python 3.11 and make. Everything lives in
+# .venv/ and the project-local Dagster home .dagster_home/ (both git-ignored).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: setup demo test ui bench lint format clean
+
+setup: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+demo: setup
+	$(BIN)/nexus demo
+
+test: setup lint
+	$(BIN)/nexus contract-docs --check
+	$(BIN)/pytest
+
+ui: setup
+	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port 3000
+
+bench: setup
+	$(BIN)/python -m nexus_pipelines.bench
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) data .dagster_home .pytest_cache .ruff_cache

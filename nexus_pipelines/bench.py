@@ -1,0 +1,168 @@
+"""`make bench`: generation, ingestion and materialisation speed and memory, written to
+docs/benchmarks.md. Each stage runs in its own process so its peak RSS is its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from nexus_pipelines.settings import PROJECT_DIR
+
+RESULTS_PATH = PROJECT_DIR / "docs" / "benchmarks.md"
+DAYS = 730
+SEED = 7
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _stage(args: argparse.Namespace) -> dict:
+    """Run one stage in this process and return its figures."""
+    begun = time.perf_counter()
+    if args.stage == "generate":
+        from nexus_pipelines.generator import generate_company
+
+        start = datetime.now(UTC).date() - timedelta(days=DAYS)
+        rows = sum(generate_company(args.landing, args.users, DAYS, start, SEED).values())
+    elif args.stage == "ingest":
+        from nexus_pipelines.runner import ingest_landing
+
+        report = ingest_landing(args.landing)
+        rows = sum(result.rows_in for result in report.files)
+        if any(result.status != "loaded" or result.quarantined for result in report.files):
+            raise SystemExit("benchmark data did not load cleanly: " + report.summary())
+    else:
+        import dagster as dg
+
+        from nexus_pipelines.runner import materialize_everything
+
+        with dg.instance_for_test() as instance:
+            materialize_everything(ingest=False, instance=instance)
+        with duckdb.connect(os.environ["NEXUS_DUCKDB_PATH"], read_only=True) as connection:
+            rows = connection.execute("select count(*) from growth.daily_active_users").fetchone()
+        rows = rows[0] if rows else 0
+    seconds = time.perf_counter() - begun
+    return {"rows": rows, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _run_stage(stage: str, users: int, workdir: Path, executor: str = "in_process") -> dict:
+    env = os.environ | {
+        "NEXUS_DUCKDB_PATH": str(workdir / "warehouse.duckdb"),
+        "NEXUS_LANDING_DIR": str(workdir / "landing"),
+        "NEXUS_EXECUTOR": executor,
+    }
+    env.pop("DAGSTER_HOME", None)
+    command = [sys.executable, "-m", "nexus_pipelines.bench", "--stage", stage]
+    command += ["--users", str(users), "--landing", str(workdir / "landing")]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"stage {stage} failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kib = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory_kib / 1024 / 1024:.0f} GiB RAM, "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+    )
+
+
+def _row(scale: str, stage: str, figures: dict) -> str:
+    rate = figures["rows"] / figures["seconds"] if figures["seconds"] else 0
+    return (
+        f"| {scale} | {stage} | {figures['rows']:,} | {figures['seconds']:.1f} | "
+        f"{rate:,.0f} | {figures['peak_rss_mb']:,.0f} |"
+    )
+
+
+def run(scales: list[int]) -> str:
+    lines = [
+        "| scale | stage | rows | seconds | rows/s | peak RSS (MB) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for users in scales:
+        scale = f"{users:,} users x {DAYS} days"
+        with tempfile.TemporaryDirectory(prefix="nexus-bench-") as folder:
+            workdir = Path(folder)
+            for stage in ("generate", "ingest"):
+                figures = _run_stage(stage, users, workdir)
+                lines.append(_row(scale, stage, figures))
+                print(lines[-1], flush=True)
+            for executor in ("in_process", "multiprocess"):
+                figures = _run_stage("materialize", users, workdir, executor)
+                lines.append(_row(scale, f"materialise derived assets ({executor})", figures))
+                print(lines[-1], flush=True)
+            shutil.rmtree(workdir / "landing", ignore_errors=True)
+    return "\n".join(lines)
+
+
+def write_results(table: str, scales: list[int]) -> None:
+    text = RESULTS_PATH.read_text(encoding="utf-8") if RESULTS_PATH.exists() else ""
+    marker = "<!-- bench:latest -->"
+    section = (
+        f"{marker}\n## Latest `make bench` ({date.today()})\n\n"
+        f"Machine: {_machine()}.\n"
+        f"Scales: {', '.join(f'{u:,}' for u in scales)} users over {DAYS} days, seed {SEED}, "
+        "Parquet landing files. `rows` for generate and ingest are raw rows written or read; "
+        "for materialise, the rows of growth.daily_active_users (one per day since founding). "
+        "Materialise runs every derived asset through Dagster (`execute_job`) with the daily "
+        "partitions backfilled in one run.\n\n"
+        f"{table}\n{marker}"
+    )
+    if marker in text:
+        head, _, rest = text.partition(marker)
+        _, _, tail = rest.partition(marker)
+        text = head + section + tail
+    else:
+        text = (text or "# Benchmarks\n\n") + "\n" + section + "\n"
+    RESULTS_PATH.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m nexus_pipelines.bench")
+    parser.add_argument("--stage", choices=["generate", "ingest", "materialize"])
+    parser.add_argument("--users", type=int)
+    parser.add_argument("--landing", type=Path)
+    parser.add_argument(
+        "--scales",
+        default=os.environ.get("BENCH_SCALES", "20000,200000"),
+        help="comma-separated user counts (default: the demo scale and ten times it)",
+    )
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(_stage(args)))
+        return
+    scales = [int(value) for value in args.scales.split(",")]
+    table = run(scales)
+    write_results(table, scales)
+    print(f"Wrote {RESULTS_PATH}")
+
+
+if __name__ == "__main__":
+    main()

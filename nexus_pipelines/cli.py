@@ -1,0 +1,184 @@
+"""`nexus`: generate demo data, ingest files, materialise assets and read the scorecard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from dagster import BetaWarning
+
+from nexus_pipelines.contract import REFERENCE_PATH, render_reference, write_reference
+from nexus_pipelines.settings import load_settings
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from error
+
+
+def _demo_start(days: int) -> date:
+    """Demo data ends yesterday (UTC), so nothing is in the future and the scorecard is current."""
+    return datetime.now(UTC).date() - timedelta(days=days)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from nexus_pipelines.generator import generate_company
+
+    start = args.start or _demo_start(args.days)
+    begun = time.perf_counter()
+    counts = generate_company(args.out, args.users, args.days, start, args.seed, args.format)
+    seconds = time.perf_counter() - begun
+    total = sum(counts.values())
+    last_day = start + timedelta(days=args.days - 1)
+    print(
+        f"Wrote {total:,} rows in {len(counts)} tables to {args.out} in {seconds:.1f} s "
+        f"({total / seconds:,.0f} rows/s); data covers {start} .. {last_day}"
+    )
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from nexus_pipelines.runner import ingest_landing
+
+    report = ingest_landing(args.dir, [Path(f) for f in args.files] or None)
+    for result in report.files:
+        line = (
+            f"{result.status:<8} {result.path}: {result.rows_in} in, {result.loaded} loaded, "
+            f"{result.quarantined} quarantined, {result.duplicates} duplicates"
+        )
+        print(line + (f"\n         {result.error}" if result.error else ""))
+    rejected = sum(result.status == "rejected" for result in report.files)
+    print(
+        f"{len(report.files)} files: {sum(r.rows_in for r in report.files):,} rows in, "
+        f"{sum(r.loaded for r in report.files):,} loaded, "
+        f"{sum(r.quarantined for r in report.files):,} quarantined, "
+        f"{sum(r.duplicates for r in report.files):,} duplicates, {rejected} files rejected"
+    )
+    return 1 if rejected else 0
+
+
+def cmd_materialize(args: argparse.Namespace) -> int:
+    from nexus_pipelines.runner import materialize_everything
+
+    materialize_everything(start=args.start, end=args.end, ingest=not args.skip_ingest)
+    return 0
+
+
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    from nexus_pipelines.scorecard import compute_scorecard, default_as_of, render_text
+    from nexus_pipelines.warehouse import Warehouse
+
+    settings = load_settings()
+    if not settings.duckdb_path.exists():
+        print(
+            f"No warehouse at {settings.duckdb_path}: run `make demo` or `nexus ingest` first.",
+            file=sys.stderr,
+        )
+        return 2
+    with Warehouse().connect(read_only=True) as connection:
+        rows = compute_scorecard(connection, args.as_of or default_as_of())
+    if args.json:
+        print(json.dumps([row.public() for row in rows], indent=2))
+    else:
+        print(render_text(rows))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build the demo from nothing: a fresh landing folder and warehouse, then every asset."""
+    from nexus_pipelines.generator import generate_company
+    from nexus_pipelines.runner import materialize_everything
+
+    settings = load_settings()
+    shutil.rmtree(settings.landing_dir, ignore_errors=True)
+    settings.duckdb_path.unlink(missing_ok=True)
+    Path(f"{settings.duckdb_path}.wal").unlink(missing_ok=True)
+    start = _demo_start(args.days)
+    counts = generate_company(settings.landing_dir, args.users, args.days, start, args.seed)
+    print(f"Generated {sum(counts.values()):,} rows of a demo company from {start}.")
+    # Daily partitions before the data begins would only add empty partitions to the run.
+    materialize_everything(start=start)
+    return cmd_scorecard(argparse.Namespace(as_of=None, json=False))
+
+
+def cmd_contract_docs(args: argparse.Namespace) -> int:
+    if args.check:
+        current = REFERENCE_PATH.read_text(encoding="utf-8") if REFERENCE_PATH.exists() else ""
+        if current != render_reference():
+            print(f"{REFERENCE_PATH} is stale: run `nexus contract-docs`.", file=sys.stderr)
+            return 1
+        print(f"{REFERENCE_PATH} is current.")
+        return 0
+    print(f"Wrote {write_reference()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nexus_pipelines.generator import DEMO_DAYS, DEMO_USERS
+
+    parser = argparse.ArgumentParser(prog="nexus", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a synthetic company's raw files")
+    generate.add_argument("--users", type=int, default=DEMO_USERS)
+    generate.add_argument("--days", type=int, default=DEMO_DAYS)
+    generate.add_argument("--start", type=_date, help="first day (default: DAYS before today)")
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--out", type=Path, default=None, help="default: the landing folder")
+    generate.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    generate.set_defaults(handler=cmd_generate)
+
+    ingest = commands.add_parser("ingest", help="validate and load landing files into raw.*")
+    ingest.add_argument("dir", type=Path, help="landing folder")
+    ingest.add_argument("files", nargs="*", help="only these files (default: all in DIR)")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    materialize = commands.add_parser(
+        "materialize", help="ingest the landing folder and materialise every asset via Dagster"
+    )
+    materialize.add_argument("--start", type=_date, help="first day of the daily partitions")
+    materialize.add_argument("--end", type=_date, help="last day (default: yesterday)")
+    materialize.add_argument("--skip-ingest", action="store_true")
+    materialize.set_defaults(handler=cmd_materialize)
+
+    scorecard = commands.add_parser("scorecard", help="print the success-metrics scorecard")
+    scorecard.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: yesterday)")
+    scorecard.add_argument("--json", action="store_true")
+    scorecard.set_defaults(handler=cmd_scorecard)
+
+    demo = commands.add_parser("demo", help="generate, load and materialise the demo company")
+    demo.add_argument("--users", type=int, default=DEMO_USERS)
+    demo.add_argument("--days", type=int, default=DEMO_DAYS)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(handler=cmd_demo)
+
+    docs = commands.add_parser("contract-docs", help="regenerate docs/raw-data-contract.md")
+    docs.add_argument("--check", action="store_true", help="fail if the document is stale")
+    docs.set_defaults(handler=cmd_contract_docs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # backfill_policy is a beta API used on purpose; the notice is noise on a terminal.
+    warnings.filterwarnings("ignore", category=BetaWarning)
+    args = build_parser().parse_args(argv)
+    if getattr(args, "out", "unset") is None:
+        args.out = load_settings().landing_dir
+    try:
+        return args.handler(args)
+    except (ValueError, OSError) as error:
+        print(f"nexus: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

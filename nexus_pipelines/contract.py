@@ -1,0 +1,204 @@
+"""The raw data contract (assets/raw_contract.yaml) as typed objects, DDL and reference docs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from nexus_pipelines.settings import ASSETS_DIR, PROJECT_DIR, load_yaml
+
+CONTRACT_PATH = ASSETS_DIR / "raw_contract.yaml"
+REFERENCE_PATH = PROJECT_DIR / "docs" / "raw-data-contract.md"
+RAW_SCHEMA = "raw"
+
+# Contract type -> DuckDB type. MONEY is exact: metrics must never sum floats of currency.
+DUCKDB_TYPES = {
+    "BIGINT": "BIGINT",
+    "INTEGER": "INTEGER",
+    "DOUBLE": "DOUBLE",
+    "BOOLEAN": "BOOLEAN",
+    "VARCHAR": "VARCHAR",
+    "DATE": "DATE",
+    "TIMESTAMPTZ": "TIMESTAMPTZ",
+    "MONEY": "DECIMAL(18,2)",
+}
+TEMPORAL_TYPES = {"DATE", "TIMESTAMPTZ"}
+NUMERIC_TYPES = {"BIGINT", "INTEGER", "DOUBLE", "MONEY"}
+_COLUMN_FIELDS = {"name", "type", "nullable", "meaning", "min", "max", "allowed", "future_ok"}
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def validate_identifier(name: str, where: str) -> str:
+    """Identifiers from configuration end up in SQL text, so only plain snake_case is allowed."""
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ValueError(f"{where}: {name!r} is not a valid identifier (snake_case, a-z first)")
+    return name
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool
+    meaning: str
+    minimum: float | None = None
+    maximum: float | None = None
+    allowed: tuple[str, ...] | None = None
+    future_ok: bool = False
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    domain: str
+    owner: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{RAW_SCHEMA}.{self.name}"
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    def ddl(self) -> str:
+        """CREATE TABLE without a PRIMARY KEY: ingestion enforces the key, and an index would
+        cost memory on the biggest tables for no extra safety."""
+        lines = [
+            f"    {c.name} {c.duckdb_type}{'' if c.nullable else ' NOT NULL'}" for c in self.columns
+        ]
+        return f"create table if not exists {self.qualified_name} (\n" + ",\n".join(lines) + "\n)"
+
+
+def _parse_column(table: str, raw: dict) -> Column:
+    where = f"{CONTRACT_PATH.name}: {table}"
+    name = validate_identifier(raw.get("name"), where)
+    kind = raw.get("type")
+    if kind not in DUCKDB_TYPES:
+        raise ValueError(f"{where}.{name}: unknown type {kind!r}")
+    unknown = set(raw) - _COLUMN_FIELDS
+    if unknown:
+        raise ValueError(f"{where}.{name}: unknown fields {sorted(unknown)}")
+    if ("min" in raw or "max" in raw) and kind not in NUMERIC_TYPES:
+        raise ValueError(f"{where}.{name}: min/max only apply to numeric columns")
+    if raw.get("future_ok") and kind not in TEMPORAL_TYPES:
+        raise ValueError(f"{where}.{name}: future_ok only applies to dates and timestamps")
+    allowed = raw.get("allowed")
+    return Column(
+        name=name,
+        type=kind,
+        nullable=bool(raw.get("nullable", False)),
+        meaning=str(raw.get("meaning", "")).strip(),
+        minimum=raw.get("min"),
+        maximum=raw.get("max"),
+        allowed=tuple(str(value) for value in allowed) if allowed else None,
+        future_ok=bool(raw.get("future_ok", False)),
+    )
+
+
+def parse_contract(document: dict, source: Path = CONTRACT_PATH) -> dict[str, Table]:
+    tables: dict[str, Table] = {}
+    owners: dict[str, str] = document["domains"]
+    for name, spec in document["tables"].items():
+        validate_identifier(name, f"{source.name}: table")
+        columns = tuple(_parse_column(name, column) for column in spec["columns"])
+        names = [column.name for column in columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{source.name}: {name} repeats a column name")
+        key = tuple(spec["key"])
+        missing_key = [part for part in key if part not in names]
+        if not key or missing_key:
+            raise ValueError(f"{source.name}: {name} key {list(key)} names unknown columns")
+        if any(column.nullable for column in columns if column.name in key):
+            raise ValueError(f"{source.name}: {name} has a nullable key column")
+        domain = validate_identifier(spec["domain"], f"{source.name}: {name}.domain")
+        if domain not in owners:
+            raise ValueError(f"{source.name}: {name} has domain {domain!r} with no owner")
+        tables[name] = Table(
+            name=name,
+            domain=domain,
+            owner=owners[domain],
+            description=spec["description"].strip(),
+            key=key,
+            columns=columns,
+        )
+    return tables
+
+
+@cache
+def load_contract() -> dict[str, Table]:
+    """Every raw table by name, in the contract's order."""
+    return parse_contract(load_yaml(CONTRACT_PATH))
+
+
+def _rule_text(column: Column) -> str:
+    rules = []
+    if column.allowed:
+        rules.append("one of " + ", ".join(f"`{value}`" for value in column.allowed))
+    if column.minimum is not None:
+        rules.append(f">= {column.minimum}")
+    if column.maximum is not None:
+        rules.append(f"<= {column.maximum}")
+    if column.type in TEMPORAL_TYPES:
+        rules.append(
+            "not before founding" if column.future_ok else "not before founding, not in the future"
+        )
+    return "; ".join(rules)
+
+
+def render_reference(tables: dict[str, Table] | None = None) -> str:
+    """docs/raw-data-contract.md, generated so that it can never drift from the contract."""
+    tables = tables or load_contract()
+    out = [
+        "# Raw data contract",
+        "",
+        "Generated from `assets/raw_contract.yaml` by `nexus contract-docs`; do not edit by hand.",
+        "",
+        "Files go into the landing folder as `<table>.csv`, `<table>.parquet`, or any number",
+        "of `.csv`/`.parquet` files inside a folder named `<table>/`. CSV files are UTF-8 with a",
+        "header row whose column names are exactly the table's columns, in any order.",
+        "Timestamps are ISO 8601 instants (`2025-03-01T09:30:00Z`; without an offset they are",
+        "read as UTC). Money is a decimal in the deployment's currency. A row whose key is",
+        "already loaded replaces the old row.",
+        "",
+        "| table | domain | owner | key | one row is |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| [{t.name}](#{t.name}) | {t.domain} | {t.owner} | {', '.join(t.key)} | {t.description} |"
+        for t in tables.values()
+    ]
+    for table in tables.values():
+        out += [
+            "",
+            f"## {table.name}",
+            "",
+            table.description,
+            "",
+            "| column | type | nullable | key | checks | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {c.name} | {c.duckdb_type} | {'yes' if c.nullable else 'no'} | "
+            f"{'yes' if c.name in table.key else ''} | {_rule_text(c)} | {c.meaning} |"
+            for c in table.columns
+        ]
+    return "\n".join(out) + "\n"
+
+
+def write_reference(path: Path = REFERENCE_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_reference(), encoding="utf-8")
+    return path

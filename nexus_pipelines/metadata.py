@@ -1,0 +1,63 @@
+"""Materialisation metadata an analyst reads in the Dagster UI: counts, schema, previews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+PREVIEW_ROWS = 10
+
+
+def column_schema(connection: duckdb.DuckDBPyConnection, qualified_name: str) -> dg.TableSchema:
+    schema, table = qualified_name.split(".")
+    rows = connection.execute(
+        "select column_name, data_type, is_nullable from information_schema.columns "
+        "where table_schema = $1 and table_name = $2 order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=name,
+                type=data_type,
+                constraints=dg.TableColumnConstraints(nullable=nullable == "YES"),
+            )
+            for name, data_type, nullable in rows
+        ]
+    )
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A pipe table without the `tabulate` dependency that pandas.to_markdown needs."""
+    if frame.empty:
+        return "_no rows_"
+    header = "| " + " | ".join(str(column) for column in frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = [
+        "| " + " | ".join("" if pd.isna(value) else str(value) for value in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *body])
+
+
+def table_metadata(
+    connection: duckdb.DuckDBPyConnection,
+    qualified_name: str,
+    preview_sql: str | None = None,
+    preview_params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Row count, column schema, table name and a preview (by default, the first rows)."""
+    total = connection.execute(f"select count(*) from {qualified_name}").fetchone()
+    preview = connection.execute(
+        preview_sql or f"select * from {qualified_name} limit {PREVIEW_ROWS}",
+        preview_params or {},
+    ).df()
+    return {
+        "dagster/row_count": int(total[0]) if total else 0,
+        "dagster/table_name": qualified_name,
+        "dagster/column_schema": column_schema(connection, qualified_name),
+        "preview": dg.MetadataValue.md(markdown_table(preview.head(PREVIEW_ROWS))),
+    }

@@ -1,0 +1,20 @@
+"""Partition definitions: one start date (the founding date) for every time-partitioned asset,
+so single-run backfills are never split into chunks, and calendar grains in the reporting timezone.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from nexus_pipelines.settings import load_settings, partitions_start
+
+_TIMEZONE = load_settings().reporting_timezone
+_START = partitions_start().isoformat()
+
+DAILY = dg.DailyPartitionsDefinition(start_date=_START, timezone=_TIMEZONE)
+
+_BY_NAME: dict[str, dg.PartitionsDefinition] = {"daily": DAILY}
+
+
+def partitions_for(name: str) -> dg.PartitionsDefinition:
+    return _BY_NAME[name]

@@ -1,0 +1,241 @@
+"""The raw tables as Dagster assets, loaded from the landing folder, and the sensor that watches it.
+
+One multi-asset owns every raw table so that a run loads exactly the tables its files feed; the
+sensor only lists the landing folder (it never opens the warehouse, which may be locked by a
+writer) and names each run after the content it carries, so the same bytes never load twice.
+"""
+
+import hashlib
+import json
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+from pydantic import Field
+
+from nexus_pipelines.contract import Table, load_contract
+from nexus_pipelines.ingest import (
+    FileResult,
+    ensure_ingest_tables,
+    file_digest,
+    ingest_files,
+    list_landing_files,
+    table_for_path,
+)
+from nexus_pipelines.metadata import table_metadata
+from nexus_pipelines.playbook import owner_for
+from nexus_pipelines.settings import load_settings
+from nexus_pipelines.warehouse import Warehouse
+
+RAW_GROUP = "raw"
+INGEST_OP = "raw_tables"
+ROWS_VALID_CHECK = "rows_valid"
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey([RAW_GROUP, table])
+
+
+def _contract_schema(table: Table) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=column.name,
+                type=column.duckdb_type,
+                description=column.meaning,
+                constraints=dg.TableColumnConstraints(
+                    nullable=column.nullable, unique=table.key == (column.name,)
+                ),
+            )
+            for column in table.columns
+        ]
+    )
+
+
+def _raw_spec(table: Table) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=raw_key(table.name),
+        description=(
+            f"{table.description} Loaded from the landing folder through validated ingestion "
+            f"(key: {', '.join(table.key)}; a later row with the same key replaces the earlier). "
+            "See docs/raw-data-contract.md."
+        ),
+        group_name=RAW_GROUP,
+        owners=[owner_for(table.owner)],
+        tags={"domain": table.domain},
+        kinds={"duckdb"},
+        skippable=True,
+        metadata={
+            "dagster/column_schema": _contract_schema(table),
+            "dagster/table_name": table.qualified_name,
+        },
+    )
+
+
+class IngestConfig(dg.Config):
+    landing_dir: str = Field(
+        default="", description="Folder to load from; empty means NEXUS_LANDING_DIR."
+    )
+    files: list[str] = Field(
+        default_factory=list,
+        description="Landing files to load, in order; empty means every file in the landing "
+        "folder (files already loaded are recognised by their content and skipped).",
+    )
+
+
+def raw_table_metadata(
+    connection: duckdb.DuckDBPyConnection, table: Table, results: list[FileResult]
+) -> dict[str, Any]:
+    """What the UI shows for a raw table after a load: its size, schema and this load's counts."""
+    return table_metadata(connection, table.qualified_name) | {
+        "files": dg.MetadataValue.md(
+            "\n".join(
+                f"- `{result.path}`: {result.status}, {result.rows_in} in, "
+                f"{result.loaded} loaded, {result.quarantined} quarantined, "
+                f"{result.duplicates} duplicates"
+                for result in results
+            )
+        ),
+        "rows_in": sum(result.rows_in for result in results),
+        "rows_loaded": sum(result.loaded for result in results),
+        "rows_quarantined": sum(result.quarantined for result in results),
+        "rows_duplicate": sum(result.duplicates for result in results),
+        "files_rejected": sum(result.status == "rejected" for result in results),
+        "last_loaded_at": dg.MetadataValue.timestamp(datetime.now(UTC)),
+    }
+
+
+def results_by_table(results: list[FileResult]) -> dict[str, list[FileResult]]:
+    """Files that changed something (or were rejected), grouped by the raw table they feed."""
+    grouped: dict[str, list[FileResult]] = {}
+    for result in results:
+        if result.table and result.status != "skipped":
+            grouped.setdefault(result.table, []).append(result)
+    return dict(sorted(grouped.items()))
+
+
+def _rows_valid(table: str, results: list[FileResult]) -> dg.AssetCheckResult:
+    rejected = [result for result in results if result.status == "rejected"]
+    quarantined = sum(result.quarantined for result in results)
+    problems = [f"{result.path}: {result.error}" for result in rejected]
+    return dg.AssetCheckResult(
+        asset_key=raw_key(table),
+        check_name=ROWS_VALID_CHECK,
+        passed=not rejected and not quarantined,
+        severity=dg.AssetCheckSeverity.ERROR if rejected else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "rows_quarantined": quarantined,
+            "files_rejected": len(rejected),
+            "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+        },
+    )
+
+
+def build_raw_assets() -> dg.AssetsDefinition:
+    tables = load_contract()
+
+    @dg.multi_asset(
+        name=INGEST_OP,
+        specs=[_raw_spec(table) for table in tables.values()],
+        check_specs=[
+            dg.AssetCheckSpec(
+                ROWS_VALID_CHECK,
+                asset=raw_key(name),
+                description="Every row of the files loaded in this run passed validation "
+                "(quarantined rows: see ingest.quarantine) and no file was rejected.",
+            )
+            for name in tables
+        ],
+        can_subset=True,
+        pool="duckdb",
+    )
+    def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: Warehouse):
+        """Validated ingestion of the landing folder into the raw schema."""
+        settings = load_settings()
+        landing = Path(config.landing_dir) if config.landing_dir else settings.landing_dir
+        selected = {key.path[-1] for key in context.selected_asset_keys}
+        if config.files:
+            paths = [Path(name) for name in config.files]
+        else:
+            paths = [
+                path
+                for path in list_landing_files(landing)
+                if table_for_path(path, landing) in selected
+            ]
+        with warehouse.connect() as connection:
+            ensure_ingest_tables(connection)
+            report = ingest_files(connection, paths, landing, settings)
+            for result in report.files:
+                level = context.log.error if result.status == "rejected" else context.log.info
+                level(
+                    f"{result.path}: {result.status}; {result.rows_in} rows in, {result.loaded} "
+                    f"loaded, {result.quarantined} quarantined, {result.duplicates} duplicates"
+                    + (f"; {result.error}" if result.error else "")
+                )
+            for name, results in results_by_table(report.files).items():
+                if name in selected:
+                    yield dg.MaterializeResult(
+                        asset_key=raw_key(name),
+                        metadata=raw_table_metadata(connection, tables[name], results),
+                        check_results=[_rows_valid(name, results)],
+                    )
+
+    return raw_tables
+
+
+def _settle_seconds() -> float:
+    """Files younger than this may still be being written; the sensor waits for them."""
+    return float(os.environ.get("NEXUS_LANDING_SETTLE_SECONDS", "10"))
+
+
+def build_landing_sensor(raw_assets: dg.AssetsDefinition) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="landing_folder_sensor",
+        description="Loads new or changed files in the landing folder into the raw tables "
+        "(the continuous cadence's data feed). Cursor: each file's size and modification time.",
+        target=raw_assets,
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def landing_folder_sensor(context: dg.SensorEvaluationContext):
+        landing = load_settings().landing_dir
+        seen: dict[str, list[int]] = json.loads(context.cursor) if context.cursor else {}
+        settle, now = _settle_seconds(), time.time()
+        fresh: list[Path] = []
+        unknown: list[str] = []
+        for path in list_landing_files(landing):
+            stat = path.stat()
+            signature = [stat.st_size, stat.st_mtime_ns]
+            relative = str(path.relative_to(landing))
+            if seen.get(relative) == signature or now - stat.st_mtime < settle:
+                continue
+            if table_for_path(path, landing) is None:
+                unknown.append(relative)
+                continue
+            fresh.append(path)
+            seen[relative] = signature
+        if unknown:
+            context.log.warning(
+                f"Not a contract table, left in place: {unknown}. Name files <table>.csv, "
+                "<table>.parquet or put them in a <table>/ folder (docs/raw-data-contract.md)."
+            )
+        context.update_cursor(json.dumps(seen, sort_keys=True))
+        if not fresh:
+            return dg.SkipReason("No new files in the landing folder.")
+        digests = sorted(file_digest(path) for path in fresh)
+        run_key = "ingest-" + hashlib.sha256("\n".join(digests).encode()).hexdigest()[:32]
+        tables = sorted({table_for_path(path, landing) for path in fresh} - {None})
+        return dg.RunRequest(
+            run_key=run_key,
+            asset_selection=[raw_key(table) for table in tables],
+            run_config=dg.RunConfig(
+                ops={INGEST_OP: IngestConfig(files=[str(path) for path in fresh])}
+            ),
+            tags={"nexus/trigger": "landing_folder", "nexus/files": str(len(fresh))},
+        )
+
+    return landing_folder_sensor

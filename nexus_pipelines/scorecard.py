@@ -1,0 +1,217 @@
+"""The playbook's success-metrics scorecard: each metric's value, target, status and owner.
+
+A metric's value comes from `sql/scorecard/<metric id>.sql`, which returns one row with a
+`value` column as of `$as_of` (a DATE, inclusive). A metric without a query yet, or whose source
+tables are not materialised, or whose query returns NULL, has status `no data`.
+"""
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from nexus_pipelines.metadata import markdown_table, table_metadata
+from nexus_pipelines.playbook import SuccessMetric, owner_for, success_metrics
+from nexus_pipelines.settings import SQL_DIR, load_settings
+from nexus_pipelines.warehouse import Warehouse
+
+SCORECARD_SQL_DIR = SQL_DIR / "scorecard"
+SCORECARD_TABLE = "reporting.scorecard"
+SCORECARD_KEY = dg.AssetKey(["reporting", "scorecard"])
+MET, MISSED, NO_DATA = "met", "missed", "no data"
+_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class MetricStatus:
+    metric: str
+    value: float | None
+    target: float
+    status: str
+    owner: str
+    as_of: str
+    note: str = ""
+
+    def public(self) -> dict[str, Any]:
+        """The `nexus scorecard --json` shape."""
+        record = asdict(self)
+        record.pop("note")
+        return record
+
+
+def default_as_of() -> date:
+    """The last complete day in the reporting timezone."""
+    return (datetime.now(load_settings().tz) - timedelta(days=1)).date()
+
+
+def _measure(
+    connection: duckdb.DuckDBPyConnection, metric: SuccessMetric, as_of: date
+) -> tuple[float | None, str]:
+    query_path = SCORECARD_SQL_DIR / f"{metric.id}.sql"
+    if not query_path.is_file():
+        return None, "not computed yet"
+    sql = query_path.read_text(encoding="utf-8")
+    available = {"as_of": as_of, "reporting_timezone": load_settings().reporting_timezone}
+    parameters = {name: available[name] for name in set(_PARAMETER.findall(sql))}
+    try:
+        row = connection.execute(sql, parameters).fetchone()
+    except duckdb.CatalogException as error:
+        return None, f"source not materialised: {str(error).splitlines()[0]}"
+    value = row[0] if row else None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, "no qualifying data in the period"
+    return float(value), ""
+
+
+def compute_scorecard(connection: duckdb.DuckDBPyConnection, as_of: date) -> list[MetricStatus]:
+    rows = []
+    for metric in success_metrics():
+        value, note = _measure(connection, metric, as_of)
+        status = NO_DATA if value is None else MET if metric.is_met(value) else MISSED
+        rows.append(
+            MetricStatus(
+                metric=metric.id,
+                value=value,
+                target=metric.target,
+                status=status,
+                owner=metric.owner,
+                as_of=as_of.isoformat(),
+                note=note,
+            )
+        )
+    return rows
+
+
+def render_text(rows: list[MetricStatus]) -> str:
+    """The terminal scorecard: one line per metric, readable at a glance."""
+    metrics = {metric.id: metric for metric in success_metrics()}
+    lines = [
+        f"Scorecard as of {rows[0].as_of}" if rows else "Scorecard",
+        f"{'metric':<26} {'value':>10} {'target':>9}  {'status':<8} owner",
+    ]
+    for row in rows:
+        value = "-" if row.value is None else f"{row.value:,.2f}"
+        lines.append(
+            f"{row.metric:<26} {value:>10} {metrics[row.metric].target_text:>9}  "
+            f"{row.status:<8} {row.owner}"
+        )
+    lines.append(
+        ", ".join(
+            f"{sum(row.status == status for row in rows)} {status}"
+            for status in (MET, MISSED, NO_DATA)
+        )
+    )
+    return "\n".join(lines)
+
+
+def scorecard_frame(rows: list[MetricStatus]) -> pd.DataFrame:
+    metrics = {metric.id: metric for metric in success_metrics()}
+    return pd.DataFrame(
+        [
+            {
+                "as_of": date.fromisoformat(row.as_of),
+                "metric": row.metric,
+                "name": metrics[row.metric].name,
+                "category": metrics[row.metric].category,
+                "value": row.value,
+                "comparator": metrics[row.metric].comparator,
+                "target": row.target,
+                "unit": metrics[row.metric].unit,
+                "status": row.status,
+                "owner": row.owner,
+                "note": row.note,
+            }
+            for row in rows
+        ]
+    )
+
+
+def store_scorecard(connection: duckdb.DuckDBPyConnection, rows: list[MetricStatus]) -> None:
+    """Keep one snapshot per as-of date: re-running a day replaces that day's snapshot."""
+    frame = scorecard_frame(rows)  # noqa: F841 - read by DuckDB's replacement scan below
+    connection.execute("begin transaction")
+    try:
+        connection.execute(f"create table if not exists {SCORECARD_TABLE} as from frame limit 0")
+        connection.execute(
+            f"delete from {SCORECARD_TABLE} where as_of = $as_of", {"as_of": rows[0].as_of}
+        )
+        connection.execute(f"insert into {SCORECARD_TABLE} by name select * from frame")
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+
+
+def _target_check_name(metric: SuccessMetric) -> str:
+    return f"target_{metric.id}"
+
+
+def build_scorecard_asset() -> dg.AssetsDefinition:
+    metrics = success_metrics()
+
+    @dg.asset(
+        key=SCORECARD_KEY,
+        description=(
+            "The playbook's Phase 6 success metrics (the daily KPI snapshot): one row per metric "
+            "and as-of date with value, target, status (met, missed, no data) and owner. Values "
+            "follow the definitions in the metric definitions document; targets and owners come "
+            "from assets/playbook/success_metrics.yaml. Each target is a WARN check below."
+        ),
+        group_name="reporting",
+        owners=[owner_for("Analytics Reporter")],
+        tags={"cadence": "daily", "domain": "reporting"},
+        kinds={"duckdb"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                _target_check_name(metric),
+                asset=SCORECARD_KEY,
+                description=f"{metric.name} {metric.target_text} {metric.unit} "
+                f"(owner: {metric.owner}). Fails when missed or when there is no data.",
+            )
+            for metric in metrics
+        ],
+        pool="duckdb",
+    )
+    def scorecard(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        as_of = default_as_of()
+        with warehouse.connect() as connection:
+            rows = compute_scorecard(connection, as_of)
+            store_scorecard(connection, rows)
+            metadata = table_metadata(connection, SCORECARD_TABLE)
+        by_id = {row.metric: row for row in rows}
+        shown = ["metric", "value", "comparator", "target", "status", "owner"]
+        metadata["preview"] = dg.MetadataValue.md(markdown_table(scorecard_frame(rows)[shown]))
+        metadata |= {f"value_{row.metric}": row.value for row in rows if row.value is not None}
+        metadata |= {
+            "as_of": as_of.isoformat(),
+            "metrics_met": sum(row.status == MET for row in rows),
+            "metrics_missed": sum(row.status == MISSED for row in rows),
+            "metrics_no_data": sum(row.status == NO_DATA for row in rows),
+        }
+        context.log.info(render_text(rows))
+        return dg.MaterializeResult(
+            metadata=metadata,
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=_target_check_name(metric),
+                    passed=by_id[metric.id].status == MET,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    metadata={
+                        "status": by_id[metric.id].status,
+                        "value": by_id[metric.id].value
+                        if by_id[metric.id].value is not None
+                        else dg.MetadataValue.null(),
+                        "target": f"{metric.target_text} {metric.unit}",
+                        "note": by_id[metric.id].note or "-",
+                    },
+                )
+                for metric in metrics
+            ],
+        )
+
+    return scorecard

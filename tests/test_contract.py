@@ -1,0 +1,91 @@
+"""The raw data contract drives the DDL and the reference document, and refuses bad definitions."""
+
+import copy
+
+import pytest
+
+from nexus_pipelines.cli import main
+from nexus_pipelines.contract import (
+    CONTRACT_PATH,
+    REFERENCE_PATH,
+    load_contract,
+    parse_contract,
+    render_reference,
+    validate_identifier,
+)
+from nexus_pipelines.settings import load_yaml
+from nexus_pipelines.warehouse import Warehouse
+
+# The playbook areas the contract must cover (issue 2, section 1), one table each at least.
+REQUIRED_TABLES = {
+    "users", "events", "feature_usage", "invites", "products", "subscription_periods",
+    "marketing_spend", "costs", "budgets", "cash_balances", "health_checks", "incidents",
+    "deployments", "deployment_commits", "support_tickets", "nps_responses", "feedback_items",
+    "experiments", "experiment_assignments", "experiment_outcomes", "campaigns",
+    "campaign_targets", "content_posts", "data_subject_requests", "consents",
+    "retention_policies", "vulnerability_findings", "host_patch_levels", "access_reviews",
+    "training_assignments", "policy_acknowledgements", "controlled_documents",
+    "control_evidence", "staff", "work_items",
+}  # fmt: skip
+
+
+def test_contract_covers_every_area_of_the_playbook() -> None:
+    assert set(load_contract()) >= REQUIRED_TABLES
+
+
+def test_reference_document_is_current() -> None:
+    assert REFERENCE_PATH.read_text(encoding="utf-8") == render_reference(), (
+        "docs/raw-data-contract.md is stale: run `nexus contract-docs`"
+    )
+
+
+def test_stale_reference_fails_the_check(tmp_path, monkeypatch, capsys) -> None:
+    stale = tmp_path / "raw-data-contract.md"
+    stale.write_text("# old\n")
+    monkeypatch.setattr("nexus_pipelines.cli.REFERENCE_PATH", stale)
+    assert main(["contract-docs", "--check"]) == 1
+    assert "stale" in capsys.readouterr().err
+
+
+def test_ddl_creates_every_table_with_its_columns_and_types(warehouse: Warehouse) -> None:
+    tables = load_contract()
+    with warehouse.connect() as connection:
+        for table in tables.values():
+            connection.execute(table.ddl())
+        described = connection.execute(
+            "select table_name, column_name, data_type, is_nullable "
+            "from information_schema.columns where table_schema = 'raw'"
+        ).fetchall()
+    assert {row[0] for row in described} == set(tables)
+    money = {(r[0], r[1]): r for r in described}[("invoices", "amount")]
+    assert money[2] == "DECIMAL(18,2)" and money[3] == "NO"
+    signup = {(r[0], r[1]): r for r in described}[("users", "signup_at")]
+    assert signup[2] == "TIMESTAMP WITH TIME ZONE"
+
+
+def document() -> dict:
+    return copy.deepcopy(load_yaml(CONTRACT_PATH))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["tables"]["users"]["columns"][0].update(type="UUID"), "unknown type"),
+        (lambda d: d["tables"]["users"]["columns"][0].update(name="User Id"), "not a valid"),
+        (lambda d: d["tables"]["users"].update(key=["nope"]), "unknown columns"),
+        (lambda d: d["tables"]["users"]["columns"][0].update(nullable=True), "nullable key"),
+        (lambda d: d["tables"]["users"]["columns"][2].update(min=0), "numeric"),
+        (lambda d: d["tables"]["users"].update(domain="nowhere"), "no owner"),
+    ],
+)
+def test_bad_contract_definitions_are_refused(mutate, message: str) -> None:
+    bad = document()
+    mutate(bad)
+    with pytest.raises(ValueError, match=message):
+        parse_contract(bad)
+
+
+@pytest.mark.parametrize("name", ["users; drop table x", "Users", "1users", "", "a" * 64])
+def test_identifiers_from_configuration_are_validated(name: str) -> None:
+    with pytest.raises(ValueError):
+        validate_identifier(name, "test")

@@ -1,0 +1,109 @@
+"""The landing-folder sensor, ticked against a real Dagster instance, and the run it requests."""
+
+import os
+import shutil
+import time
+
+import dagster as dg
+import pytest
+
+from nexus_pipelines.definitions import defs
+from nexus_pipelines.raw_assets import INGEST_OP
+from nexus_pipelines.settings import Settings
+from nexus_pipelines.warehouse import Warehouse
+
+USERS_CSV = (
+    "user_id,signup_at,acquisition_channel,referrer_user_id,plan,segment,country,product_id\n"
+    "1,2025-03-01T10:00:00Z,organic,,free,self_serve,DE,core\n"
+    "2,2025-03-01T11:00:00Z,referral,1,pro,smb,FR,core\n"
+)
+
+
+@pytest.fixture
+def sensor() -> dg.SensorDefinition:
+    return defs.get_repository_def().get_sensor_def("landing_folder_sensor")
+
+
+@pytest.fixture(autouse=True)
+def no_settle_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEXUS_LANDING_SETTLE_SECONDS", "0")
+
+
+def tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None):
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, repository_def=defs.get_repository_def()
+    )
+    result = sensor.evaluate_tick(context)
+    return result.run_requests or [], result.cursor
+
+
+def test_new_file_requests_one_run_keyed_by_content_and_then_nothing(
+    project_env: Settings, sensor: dg.SensorDefinition
+) -> None:
+    landing = project_env.landing_dir
+    (landing / "users.csv").write_text(USERS_CSV)
+    with dg.instance_for_test() as instance:
+        requests, cursor = tick(sensor, instance, None)
+        assert len(requests) == 1
+        request = requests[0]
+        assert request.run_key and request.run_key.startswith("ingest-")
+        assert request.asset_selection == [dg.AssetKey(["raw", "users"])]
+        files = request.run_config["ops"][INGEST_OP]["config"]["files"]
+        assert files == [str(landing / "users.csv")]
+
+        again, cursor = tick(sensor, instance, cursor)
+        assert again == []
+
+        # The same bytes under another name get the same run key, which Dagster runs only once.
+        (landing / "users").mkdir()
+        shutil.copy(landing / "users.csv", landing / "users" / "copy.csv")
+        copied, cursor = tick(sensor, instance, cursor)
+        assert [r.run_key for r in copied] == [request.run_key]
+
+        # Changed content is a new run.
+        (landing / "users.csv").write_text(USERS_CSV.replace("DE", "AT"))
+        changed, _ = tick(sensor, instance, cursor)
+        assert len(changed) == 1 and changed[0].run_key != request.run_key
+    assert not project_env.duckdb_path.exists(), "the sensor must never open the warehouse"
+
+
+def test_a_file_still_being_written_waits(
+    project_env: Settings, sensor: dg.SensorDefinition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEXUS_LANDING_SETTLE_SECONDS", "60")
+    path = project_env.landing_dir / "users.csv"
+    path.write_text(USERS_CSV)
+    with dg.instance_for_test() as instance:
+        assert tick(sensor, instance, None)[0] == []
+        old = time.time() - 120
+        os.utime(path, (old, old))
+        assert len(tick(sensor, instance, None)[0]) == 1
+
+
+def test_files_for_no_contract_table_are_not_requested(
+    project_env: Settings, sensor: dg.SensorDefinition
+) -> None:
+    (project_env.landing_dir / "not_a_table.csv").write_text("a,b\n1,2\n")
+    with dg.instance_for_test() as instance:
+        assert tick(sensor, instance, None)[0] == []
+
+
+def test_the_requested_run_loads_the_file(
+    project_env: Settings, sensor: dg.SensorDefinition, warehouse: Warehouse
+) -> None:
+    (project_env.landing_dir / "users.csv").write_text(USERS_CSV)
+    with dg.instance_for_test() as instance:
+        (request,), _ = tick(sensor, instance, None)
+        job = defs.resolve_implicit_global_asset_job_def()
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=request.asset_selection,
+            run_config=request.run_config,
+        )
+        assert result.success
+        materialized = result.asset_materializations_for_node(INGEST_OP)
+        assert [m.asset_key for m in materialized] == [dg.AssetKey(["raw", "users"])]
+        assert materialized[0].metadata["dagster/row_count"].value == 2
+        assert materialized[0].metadata["rows_quarantined"].value == 0
+    with warehouse.connect(read_only=True) as connection:
+        assert connection.execute("select count(*) from raw.users").fetchone() == (2,)

@@ -1,0 +1,127 @@
+"""The scorecard frame: the thirteen playbook metrics, their status rules and the CLI's JSON."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from nexus_pipelines import scorecard as scorecard_module
+from nexus_pipelines.cli import main
+from nexus_pipelines.scorecard import build_scorecard_asset, compute_scorecard
+from nexus_pipelines.warehouse import Warehouse
+
+# The ids of the metric definitions' scorecard table, in its order.
+METRIC_IDS = [
+    "uptime_pct",
+    "mttr_minutes",
+    "mom_user_growth_pct",
+    "activation_rate_pct",
+    "d7_retention_pct",
+    "d30_retention_pct",
+    "ltv_to_cac",
+    "portfolio_roi_pct",
+    "nps",
+    "support_resolution_hours",
+    "regulatory_adherence_pct",
+    "deploys_per_day",
+    "process_improvement_pct",
+]
+
+# Values chosen by hand against the playbook's targets, including both boundaries:
+# uptime 99.95 > 99.9 met; MTTR 45 < 30 missed; deploys 2.0 >= 2 met; activation 60 > 60 missed.
+QUERIES = {
+    "uptime_pct": "select 99.95 as value",
+    "mttr_minutes": "select 45.0 as value",
+    "deploys_per_day": "select 2.0 as value",
+    "activation_rate_pct": "select 60.0 as value",
+    "d7_retention_pct": "select null::double as value",
+    "nps": "select avg(score) as value from raw.no_such_table",
+    "ltv_to_cac": "select $as_of - date '2025-01-01' as value",
+}
+EXPECTED = {
+    "uptime_pct": ("met", 99.95),
+    "mttr_minutes": ("missed", 45.0),
+    "deploys_per_day": ("met", 2.0),
+    "activation_rate_pct": ("missed", 60.0),
+    "d7_retention_pct": ("no data", None),
+    "nps": ("no data", None),
+    "ltv_to_cac": ("met", 31.0),  # 2025-02-01 is 31 days after 2025-01-01: proves $as_of is bound
+}
+
+
+@pytest.fixture
+def metric_queries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "scorecard_sql"
+    folder.mkdir()
+    for metric, sql in QUERIES.items():
+        (folder / f"{metric}.sql").write_text(sql)
+    monkeypatch.setattr(scorecard_module, "SCORECARD_SQL_DIR", folder)
+    return folder
+
+
+def test_without_queries_every_metric_reports_no_data(warehouse: Warehouse) -> None:
+    with warehouse.connect() as connection:
+        rows = compute_scorecard(connection, date(2025, 2, 1))
+    assert [row.metric for row in rows] == METRIC_IDS
+    assert {row.status for row in rows} == {"no data"}
+
+
+def test_status_follows_comparator_and_target(warehouse: Warehouse, metric_queries: Path) -> None:
+    with warehouse.connect() as connection:
+        rows = {row.metric: row for row in compute_scorecard(connection, date(2025, 2, 1))}
+    for metric, (status, value) in EXPECTED.items():
+        assert (rows[metric].status, rows[metric].value) == (status, value), metric
+    assert rows["uptime_pct"].owner == "Infrastructure Maintainer"
+    assert rows["nps"].note.startswith("source not materialised")
+    assert rows["process_improvement_pct"].status == "no data"
+
+
+def test_cli_json_lists_the_thirteen_metrics(
+    warehouse: Warehouse, metric_queries: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with warehouse.connect():
+        pass  # creates the warehouse file
+    assert main(["scorecard", "--as-of", "2025-02-01", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [record["metric"] for record in records] == METRIC_IDS
+    assert all(
+        set(record) == {"metric", "value", "target", "status", "owner", "as_of"}
+        for record in records
+    )
+    uptime = records[0]
+    assert uptime == {
+        "metric": "uptime_pct",
+        "value": 99.95,
+        "target": 99.9,
+        "status": "met",
+        "owner": "Infrastructure Maintainer",
+        "as_of": "2025-02-01",
+    }
+
+
+def test_cli_without_a_warehouse_says_how_to_build_one(
+    project_env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scorecard"]) == 2
+    assert "make demo" in capsys.readouterr().err
+
+
+def test_scorecard_asset_stores_a_snapshot_and_checks_each_target(
+    warehouse: Warehouse, metric_queries: Path
+) -> None:
+    for _ in range(2):  # a second run on the same day replaces that day's snapshot
+        result = dg.materialize([build_scorecard_asset()], resources={"warehouse": warehouse})
+        assert result.success
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert set(checks) == {f"target_{metric}" for metric in METRIC_IDS}
+    assert checks["target_uptime_pct"].passed
+    assert not checks["target_mttr_minutes"].passed
+    assert not checks["target_nps"].passed
+    assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks.values())
+    with warehouse.connect(read_only=True) as connection:
+        stored = connection.execute(
+            "select count(*), count(distinct as_of) from reporting.scorecard"
+        ).fetchone()
+    assert stored == (13, 1)

@@ -1,0 +1,200 @@
+"""The SQL asset pattern on its first slice (DAU, signups by channel), with hand-worked answers.
+
+Raw data used by every test (times UTC):
+  users  u1 2025-03-01 10:00 organic | u2 2025-03-01 23:30 paid_search
+         u3 2025-03-02 12:00 referral | u4 2025-03-03 09:00 organic | u5 2025-03-02 02:00 social
+  events u1 03-01 10:05, u1 03-01 15:00, u2 03-02 00:10 (after midnight UTC), u3 03-02 13:00,
+         u1 03-02 18:00, u4 03-02 20:00 (before u4's signup), u99 03-02 10:00 (unknown user),
+         u4 03-03 09:30
+By hand, UTC:  DAU 03-01 = 1 (u1), 03-02 = 3 (u1, u2, u3), 03-03 = 1 (u4), 03-04 = 0.
+In New York (UTC-5 before 9 March 2025): u2's 00:10 event is 03-01 19:10, so
+               DAU 03-01 = 2 (u1, u2), 03-02 = 2 (u1, u3), 03-03 = 1 (u4: 04:30 local).
+Signups UTC: 03-01 organic 1, paid_search 1; 03-02 referral 1, social 1; 03-03 organic 1.
+Signups New York: u5 signs up 03-01 21:00 local, so 03-01 gains social 1 and 03-02 has referral 1.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from nexus_pipelines.contract import load_contract
+from nexus_pipelines.sql_assets import build_sql_asset, load_declarations, write_window
+from nexus_pipelines.warehouse import Warehouse
+
+USERS = [
+    (1, "2025-03-01 10:00:00+00", "organic"),
+    (2, "2025-03-01 23:30:00+00", "paid_search"),
+    (3, "2025-03-02 12:00:00+00", "referral"),
+    (4, "2025-03-03 09:00:00+00", "organic"),
+    (5, "2025-03-02 02:00:00+00", "social"),
+]
+EVENTS = [
+    (1, 1, "2025-03-01 10:05:00+00"),
+    (2, 1, "2025-03-01 15:00:00+00"),
+    (3, 2, "2025-03-02 00:10:00+00"),
+    (4, 3, "2025-03-02 13:00:00+00"),
+    (5, 1, "2025-03-02 18:00:00+00"),
+    (6, 4, "2025-03-02 20:00:00+00"),
+    (7, 99, "2025-03-02 10:00:00+00"),
+    (8, 4, "2025-03-03 09:30:00+00"),
+]
+DAYS = ["2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04"]
+
+
+def declaration(name: str):
+    return next(d for d in load_declarations() if d.name == name)
+
+
+def load_raw(warehouse: Warehouse) -> None:
+    with warehouse.connect() as connection:
+        for table in load_contract().values():
+            connection.execute(table.ddl())
+        for user_id, signup_at, channel in USERS:
+            connection.execute(
+                "insert into raw.users "
+                "values ($1, $2, $3, null, 'free', 'self_serve', 'DE', 'core')",
+                [user_id, signup_at, channel],
+            )
+        for event_id, user_id, occurred_at in EVENTS:
+            connection.execute(
+                "insert into raw.events values ($1, $2, $3, 'session_start', 'core')",
+                [event_id, user_id, occurred_at],
+            )
+
+
+def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
+    with warehouse.connect(read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def materialize_range(warehouse: Warehouse, name: str, first: str, last: str) -> None:
+    result = dg.materialize(
+        [build_sql_asset(declaration(name))],
+        resources={"warehouse": warehouse},
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last,
+        },
+    )
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(check.passed for check in checks)
+
+
+def test_daily_active_users_by_hand_in_utc(warehouse: Warehouse) -> None:
+    load_raw(warehouse)
+    materialize_range(warehouse, "daily_active_users", DAYS[0], DAYS[-1])
+    assert rows(warehouse, "select * from growth.daily_active_users order by 1") == [
+        (date(2025, 3, 1), 1),
+        (date(2025, 3, 2), 3),
+        (date(2025, 3, 3), 1),
+        (date(2025, 3, 4), 0),
+    ]
+
+
+def new_york_window(first: date, last_exclusive: date) -> tuple[datetime, datetime]:
+    zone = ZoneInfo("America/New_York")
+    return (
+        datetime(first.year, first.month, first.day, tzinfo=zone),
+        datetime(last_exclusive.year, last_exclusive.month, last_exclusive.day, tzinfo=zone),
+    )
+
+
+def test_event_after_midnight_utc_counts_on_previous_day_in_new_york(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEXUS_REPORTING_TZ", "America/New_York")
+    load_raw(warehouse)
+    start, end = new_york_window(date(2025, 3, 1), date(2025, 3, 4))
+    with warehouse.connect() as connection:
+        written = write_window(connection, declaration("daily_active_users"), start, end)
+    assert written == 3
+    assert rows(warehouse, "select * from growth.daily_active_users order by 1") == [
+        (date(2025, 3, 1), 2),
+        (date(2025, 3, 2), 2),
+        (date(2025, 3, 3), 1),
+    ]
+
+
+def test_signups_by_channel_by_hand(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_raw(warehouse)
+    materialize_range(warehouse, "signups_by_channel_daily", DAYS[0], DAYS[-1])
+    assert rows(warehouse, "select * from growth.signups_by_channel_daily order by 1, 2") == [
+        (date(2025, 3, 1), "organic", 1),
+        (date(2025, 3, 1), "paid_search", 1),
+        (date(2025, 3, 2), "referral", 1),
+        (date(2025, 3, 2), "social", 1),
+        (date(2025, 3, 3), "organic", 1),
+    ]
+    monkeypatch.setenv("NEXUS_REPORTING_TZ", "America/New_York")
+    start, end = new_york_window(date(2025, 3, 1), date(2025, 3, 4))
+    with warehouse.connect() as connection:
+        connection.execute("drop table growth.signups_by_channel_daily")
+        write_window(connection, declaration("signups_by_channel_daily"), start, end)
+    assert rows(warehouse, "select * from growth.signups_by_channel_daily order by 1, 2") == [
+        (date(2025, 3, 1), "organic", 1),
+        (date(2025, 3, 1), "paid_search", 1),
+        (date(2025, 3, 1), "social", 1),
+        (date(2025, 3, 2), "referral", 1),
+        (date(2025, 3, 3), "organic", 1),
+    ]
+
+
+@pytest.mark.parametrize("name", ["daily_active_users", "signups_by_channel_daily"])
+def test_backfill_over_a_range_equals_each_day_on_its_own(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    backfilled = Warehouse(database=str(tmp_path / "backfill.duckdb"))
+    day_by_day = Warehouse(database=str(tmp_path / "daily.duckdb"))
+    for target in (backfilled, day_by_day):
+        load_raw(target)
+    materialize_range(backfilled, name, DAYS[0], DAYS[-1])
+    for day in random.Random(3).sample(DAYS, len(DAYS)):
+        materialize_range(day_by_day, name, day, day)
+    table = declaration(name).qualified_name
+    expected = rows(backfilled, f"select * from {table} order by all")
+    assert len(expected) >= 4
+    assert rows(day_by_day, f"select * from {table} order by all") == expected
+
+
+def test_rerunning_a_partition_changes_nothing_and_late_data_is_picked_up(
+    warehouse: Warehouse,
+) -> None:
+    load_raw(warehouse)
+    materialize_range(warehouse, "daily_active_users", DAYS[0], DAYS[-1])
+    before = rows(warehouse, "select * from growth.daily_active_users order by all")
+    materialize_range(warehouse, "daily_active_users", "2025-03-02", "2025-03-02")
+    assert rows(warehouse, "select * from growth.daily_active_users order by all") == before
+    with warehouse.connect() as connection:  # a late event for u5 on 03-02
+        connection.execute(
+            "insert into raw.events values (9, 5, '2025-03-02 23:00:00+00', 'session_start', 'x')"
+        )
+    materialize_range(warehouse, "daily_active_users", "2025-03-02", "2025-03-02")
+    after = dict(rows(warehouse, "select * from growth.daily_active_users"))
+    assert after[date(2025, 3, 2)] == 4
+    assert after[date(2025, 3, 1)] == 1 and after[date(2025, 3, 4)] == 0
+
+
+def test_a_query_returning_rows_outside_its_window_is_refused(warehouse: Warehouse) -> None:
+    load_raw(warehouse)
+    leaky = declaration("daily_active_users")
+    leaky = type(leaky)(**{**leaky.__dict__, "sql": "select date '2025-01-01' as activity_date"})
+    start, end = new_york_window(date(2025, 3, 1), date(2025, 3, 2))
+    with warehouse.connect() as connection, pytest.raises(ValueError, match="outside"):
+        write_window(connection, leaky, start, end)
+
+
+def test_every_declaration_has_its_query_file_and_known_dependencies() -> None:
+    raw_tables = set(load_contract())
+    declared = load_declarations()
+    assert {d.name for d in declared} >= {"daily_active_users", "signups_by_channel_daily"}
+    for item in declared:
+        assert item.sql.strip()
+        for dep in item.deps:
+            schema, table = dep.split("/")
+            assert schema != "raw" or table in raw_tables, dep
