@@ -113,7 +113,10 @@ def _partitions_of(
 ) -> dg.TimeWindowPartitionsDefinition | None:
     found = {id(a.partitions_def): a.partitions_def for a in assets if a.partitions_def}
     if len(found) > 1:
-        raise ValueError("A cadence's assets must share one partitioning (or none).")
+        raise ValueError(
+            "A cadence's assets must share one partitioning (or none): one Dagster job holds one "
+            "partitioning. Give the asset the cadence of its grain (assets/sql_assets/README.md)."
+        )
     return next(iter(found.values()), None)
 
 

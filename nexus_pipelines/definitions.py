@@ -6,6 +6,7 @@ import os
 
 import dagster as dg
 
+from nexus_pipelines import growth, reliability, revenue
 from nexus_pipelines.cadences import SCHEDULED, build_review_assets, build_schedule
 from nexus_pipelines.raw_assets import build_landing_sensor, build_raw_assets
 from nexus_pipelines.scorecard import build_scorecard_asset
@@ -20,7 +21,19 @@ EVERYTHING_JOB = "materialize_everything"
 
 def build_definitions() -> dg.Definitions:
     raw_assets = build_raw_assets()
-    assets = [raw_assets, *build_sql_assets(), build_scorecard_asset(), *build_review_assets()]
+    metric_assets = [
+        *build_sql_assets(),
+        *growth.build_assets(),
+        *revenue.build_assets(),
+        *reliability.build_assets(),
+    ]
+    upstream = [key for assets in metric_assets for key in assets.keys]
+    assets = [
+        raw_assets,
+        *metric_assets,
+        build_scorecard_asset(upstream),
+        *build_review_assets(),
+    ]
     return dg.Definitions(
         assets=assets,
         schedules=[build_schedule(cadence, assets) for cadence in SCHEDULED],
@@ -31,7 +44,7 @@ def build_definitions() -> dg.Definitions:
                 description="Every asset: what `nexus materialize` and `make demo` run.",
             )
         ],
-        sensors=[build_landing_sensor(raw_assets)],
+        sensors=[build_landing_sensor(raw_assets), *reliability.build_sensors()],
         resources={"warehouse": Warehouse()},
         executor=EXECUTORS[os.environ.get("NEXUS_EXECUTOR", "in_process")],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import Any
 
 import dagster as dg
@@ -61,3 +63,14 @@ def table_metadata(
         "dagster/column_schema": column_schema(connection, qualified_name),
         "preview": dg.MetadataValue.md(markdown_table(preview.head(PREVIEW_ROWS))),
     }
+
+
+def png_markdown(figure: Any, caption: str) -> dg.MetadataValue:
+    """A matplotlib figure as markdown metadata the UI renders as a picture.
+
+    Build it with `matplotlib.figure.Figure` (no pyplot: no global state, no display needed).
+    Kept small (low dpi, PNG) because every materialisation stores it in the event log."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return dg.MetadataValue.md(f"![{caption}](data:image/png;base64,{encoded})\n\n{caption}")

@@ -12,9 +12,16 @@ _TIMEZONE = load_settings().reporting_timezone
 _START = partitions_start().isoformat()
 
 DAILY = dg.DailyPartitionsDefinition(start_date=_START, timezone=_TIMEZONE)
+MONTHLY = dg.MonthlyPartitionsDefinition(start_date=_START, timezone=_TIMEZONE)
 
-_BY_NAME: dict[str, dg.PartitionsDefinition] = {"daily": DAILY}
+_BY_NAME: dict[str, dg.TimeWindowPartitionsDefinition | None] = {
+    "daily": DAILY,
+    "monthly": MONTHLY,
+    "none": None,
+}
 
 
-def partitions_for(name: str) -> dg.PartitionsDefinition:
+def partitions_for(name: str) -> dg.TimeWindowPartitionsDefinition | None:
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown partitions {name!r}: use one of {sorted(_BY_NAME)}")
     return _BY_NAME[name]

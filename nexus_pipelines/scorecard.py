@@ -7,6 +7,7 @@ tables are not materialised, or whose query returns NULL, has status `no data`.
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,14 +18,13 @@ import pandas as pd
 
 from nexus_pipelines.metadata import markdown_table, table_metadata
 from nexus_pipelines.playbook import SuccessMetric, owner_for, success_metrics
-from nexus_pipelines.settings import SQL_DIR, load_settings
+from nexus_pipelines.settings import SQL_DIR, load_settings, query_parameters
 from nexus_pipelines.warehouse import Warehouse
 
 SCORECARD_SQL_DIR = SQL_DIR / "scorecard"
 SCORECARD_TABLE = "reporting.scorecard"
 SCORECARD_KEY = dg.AssetKey(["reporting", "scorecard"])
 MET, MISSED, NO_DATA = "met", "missed", "no data"
-_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,7 @@ def _measure(
     if not query_path.is_file():
         return None, "not computed yet"
     sql = query_path.read_text(encoding="utf-8")
-    available = {"as_of": as_of, "reporting_timezone": load_settings().reporting_timezone}
-    parameters = {name: available[name] for name in set(_PARAMETER.findall(sql))}
+    parameters = query_parameters(sql, {"as_of": as_of}, f"sql/scorecard/{metric.id}.sql")
     try:
         row = connection.execute(sql, parameters).fetchone()
     except duckdb.CatalogException as error:
@@ -151,7 +150,17 @@ def _target_check_name(metric: SuccessMetric) -> str:
     return f"target_{metric.id}"
 
 
-def build_scorecard_asset() -> dg.AssetsDefinition:
+def scorecard_sources(candidates: Sequence[dg.AssetKey]) -> list[dg.AssetKey]:
+    """The assets whose tables the scorecard queries read, so a run computes them first."""
+    queries = " ".join(path.read_text(encoding="utf-8") for path in SCORECARD_SQL_DIR.glob("*.sql"))
+    return [
+        key
+        for key in candidates
+        if len(key.path) == 2 and re.search(rf"\b{key.path[0]}\.{key.path[1]}\b", queries)
+    ]
+
+
+def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
     metrics = success_metrics()
 
     @dg.asset(
@@ -166,6 +175,7 @@ def build_scorecard_asset() -> dg.AssetsDefinition:
         owners=[owner_for("Analytics Reporter")],
         tags={"cadence": "daily", "domain": "reporting"},
         kinds={"duckdb"},
+        deps=scorecard_sources(upstream),
         check_specs=[
             dg.AssetCheckSpec(
                 _target_check_name(metric),
@@ -193,7 +203,10 @@ def build_scorecard_asset() -> dg.AssetsDefinition:
             "metrics_missed": sum(row.status == MISSED for row in rows),
             "metrics_no_data": sum(row.status == NO_DATA for row in rows),
         }
-        context.log.info(render_text(rows))
+        context.log.info(
+            f"Scorecard as of {as_of}: {metadata['metrics_met']} met, "
+            f"{metadata['metrics_missed']} missed, {metadata['metrics_no_data']} no data"
+        )
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[

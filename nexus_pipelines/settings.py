@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -15,6 +16,7 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ASSETS_DIR = PROJECT_DIR / "assets"
 SQL_DIR = PROJECT_DIR / "sql"
+_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 def load_yaml(path: Path) -> Any:
@@ -67,6 +69,34 @@ def load_settings() -> Settings:
         duckdb_memory_limit=os.environ.get("NEXUS_DUCKDB_MEMORY_LIMIT", "4GB"),
         duckdb_threads=int(os.environ.get("NEXUS_DUCKDB_THREADS", str(os.cpu_count() or 2))),
     )
+
+
+METRIC_SETTINGS_DIR = ASSETS_DIR / "metric_settings"
+
+
+def metric_settings() -> dict[str, Any]:
+    """The open choices of the metric definitions, from assets/metric_settings/*.yaml, by name."""
+    merged: dict[str, Any] = {}
+    for path in sorted(METRIC_SETTINGS_DIR.glob("*.yaml")):
+        for name, value in (load_yaml(path).get("settings") or {}).items():
+            if name in merged:
+                raise ValueError(f"{path}: setting {name!r} is defined twice")
+            merged[name] = value
+    return merged
+
+
+def query_parameters(sql: str, available: dict[str, Any], where: str) -> dict[str, Any]:
+    """The values a query names ($name): DuckDB refuses unused named parameters.
+
+    Every query may use the reporting timezone and the metric settings besides what its caller
+    offers; a name found nowhere is an error that names the query."""
+    offered = {"reporting_timezone": load_settings().reporting_timezone} | metric_settings()
+    offered |= available
+    wanted = set(_PARAMETER.findall(sql))
+    unknown = wanted - offered.keys()
+    if unknown:
+        raise ValueError(f"{where}: unknown parameters {sorted(unknown)}")
+    return {name: offered[name] for name in wanted}
 
 
 @cache

@@ -1,11 +1,10 @@
-"""Turns the declarations in assets/sql_assets.yaml and the queries in sql/ into Dagster assets.
+"""Turns the declarations in assets/sql_assets/*.yaml and the queries in sql/ into Dagster assets.
 
-Every SQL asset is daily-partitioned and written the same way: the query's rows for the window
-replace the window's rows in one transaction, so a re-run, a backfill over a range and a
-day-by-day run all leave the same table.
+A partitioned SQL asset is written one way: the query's rows for the window replace the window's
+rows in one transaction, so a re-run, a backfill over a range and a partition-by-partition run
+all leave the same table. An unpartitioned one replaces its whole table in one transaction.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,18 +16,17 @@ from nexus_pipelines.contract import validate_identifier
 from nexus_pipelines.metadata import table_metadata
 from nexus_pipelines.partitions import partitions_for
 from nexus_pipelines.playbook import CADENCE_IDS, owner_for
-from nexus_pipelines.settings import ASSETS_DIR, SQL_DIR, load_settings, load_yaml
+from nexus_pipelines.settings import ASSETS_DIR, SQL_DIR, load_yaml, query_parameters
 from nexus_pipelines.warehouse import Warehouse, table_exists
 
-DECLARATIONS_PATH = ASSETS_DIR / "sql_assets.yaml"
-_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+DECLARATIONS_DIR = ASSETS_DIR / "sql_assets"
 
 
 @dataclass(frozen=True)
 class Headline:
     column: str
     label: str
-    aggregate: str  # "sum" over the window, or the "last" day's value
+    aggregate: str  # "sum" over the written rows, or the value of the "last" partition
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class SqlAssetDeclaration:
     owner: str
     cadence: str
     partitions: str
-    partition_column: str
+    partition_column: str | None
     deps: tuple[str, ...]
     key: tuple[str, ...]
     non_negative: tuple[str, ...]
@@ -55,12 +53,12 @@ class SqlAssetDeclaration:
         return dg.AssetKey([self.domain, self.name])
 
     @property
-    def parameters(self) -> set[str]:
-        return set(_PARAMETER.findall(self.sql))
+    def query_path(self) -> str:
+        return f"sql/{self.domain}/{self.name}.sql"
 
 
-def _declaration(raw: dict[str, Any]) -> SqlAssetDeclaration:
-    where = f"{DECLARATIONS_PATH.name}: {raw.get('name')}"
+def _declaration(raw: dict[str, Any], source: str) -> SqlAssetDeclaration:
+    where = f"{source}: {raw.get('name')}"
     name = validate_identifier(raw["name"], where)
     domain = validate_identifier(raw["domain"], where)
     sql_path = SQL_DIR / domain / f"{name}.sql"
@@ -68,9 +66,12 @@ def _declaration(raw: dict[str, Any]) -> SqlAssetDeclaration:
         raise ValueError(f"{where}: missing query file {sql_path}")
     if raw["cadence"] not in CADENCE_IDS or raw["cadence"] == "continuous":
         raise ValueError(f"{where}: cadence must be a scheduled cadence, not {raw['cadence']!r}")
-    if raw["partitions"] != "daily":
-        raise ValueError(f"{where}: unsupported partitions {raw['partitions']!r}")
-    columns = [raw["partition_column"], *raw["key"], *raw.get("non_negative", [])]
+    partitions_for(raw["partitions"])  # refuses an unknown partitioning
+    partitioned = raw["partitions"] != "none"
+    if partitioned != ("partition_column" in raw):
+        raise ValueError(f"{where}: partition_column goes with partitioned assets only")
+    columns = [*raw["key"], *raw.get("non_negative", [])]
+    columns += [raw["partition_column"]] if partitioned else []
     for column in columns:
         validate_identifier(column, where)
     headline = raw.get("headline")
@@ -83,7 +84,7 @@ def _declaration(raw: dict[str, Any]) -> SqlAssetDeclaration:
         owner=raw["owner"],
         cadence=raw["cadence"],
         partitions=raw["partitions"],
-        partition_column=raw["partition_column"],
+        partition_column=raw.get("partition_column"),
         deps=tuple(raw.get("deps", [])),
         key=tuple(raw["key"]),
         non_negative=tuple(raw.get("non_negative", [])),
@@ -99,27 +100,34 @@ def _declaration(raw: dict[str, Any]) -> SqlAssetDeclaration:
 
 
 def load_declarations() -> list[SqlAssetDeclaration]:
-    declarations = [_declaration(raw) for raw in load_yaml(DECLARATIONS_PATH)["sql_assets"]]
+    declarations = [
+        _declaration(raw, path.name)
+        for path in sorted(DECLARATIONS_DIR.glob("*.yaml"))
+        for raw in load_yaml(path)["sql_assets"]
+    ]
     names = [declaration.qualified_name for declaration in declarations]
     if len(set(names)) != len(names):
-        raise ValueError(f"{DECLARATIONS_PATH.name}: an asset is declared twice")
+        raise ValueError(f"{DECLARATIONS_DIR}: an asset is declared twice")
     return declarations
 
 
-def query_parameters(
-    declaration: SqlAssetDeclaration, window_start: datetime, window_end: datetime
-) -> dict[str, Any]:
-    """Only the parameters the query names: DuckDB rejects unused named parameters."""
-    settings = load_settings()
-    available = {
-        "window_start": window_start,
-        "window_end": window_end,
-        "reporting_timezone": settings.reporting_timezone,
-    }
-    unknown = declaration.parameters - available.keys()
-    if unknown:
-        raise ValueError(f"sql/{declaration.domain}/{declaration.name}.sql: unknown {unknown}")
-    return {name: available[name] for name in declaration.parameters}
+def rebuild_table(connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration) -> int:
+    """Unpartitioned: replace the whole table atomically; returns rows written."""
+    parameters = query_parameters(declaration.sql, {}, declaration.query_path)
+    connection.execute("begin transaction")
+    try:
+        connection.execute(
+            f"create or replace table {declaration.qualified_name} as " + declaration.sql,
+            parameters,
+        )
+        written = connection.execute(
+            f"select count(*) from {declaration.qualified_name}"
+        ).fetchone()
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    return int(written[0]) if written else 0
 
 
 def write_window(
@@ -131,6 +139,8 @@ def write_window(
     """Replace the window's rows with the query's rows, atomically; returns rows written."""
     table = declaration.qualified_name
     column = declaration.partition_column
+    if column is None:
+        raise ValueError(f"{table} is not partitioned")
     bounds = {
         "start_date": window_start.date(),
         "end_date": window_end.date(),
@@ -139,7 +149,11 @@ def write_window(
     try:
         connection.execute(
             "create or replace temp table window_rows as " + declaration.sql,
-            query_parameters(declaration, window_start, window_end),
+            query_parameters(
+                declaration.sql,
+                {"window_start": window_start, "window_end": window_end},
+                declaration.query_path,
+            ),
         )
         outside = connection.execute(
             f"select count(*) from window_rows where {column} is null "
@@ -148,7 +162,7 @@ def write_window(
         ).fetchone()
         if outside and outside[0]:
             raise ValueError(
-                f"sql/{declaration.domain}/{declaration.name}.sql returned {outside[0]} rows "
+                f"{declaration.query_path} returned {outside[0]} rows "
                 f"whose {column} is outside [{bounds['start_date']}, {bounds['end_date']})"
             )
         if not table_exists(connection, declaration.domain, declaration.name):
@@ -166,22 +180,30 @@ def write_window(
     return int(written[0]) if written else 0
 
 
+def _scope(
+    declaration: SqlAssetDeclaration, window: dg.TimeWindow | None
+) -> tuple[str, dict[str, Any]]:
+    """The rows a run wrote: the window's for a partitioned asset, all for the others."""
+    if window is None or declaration.partition_column is None:
+        return "true", {}
+    column = declaration.partition_column
+    bounds = {"start_date": window.start.date(), "end_date": window.end.date()}
+    return f"{column} >= $start_date and {column} < $end_date", bounds
+
+
 def _check_results(
-    connection: duckdb.DuckDBPyConnection,
-    declaration: SqlAssetDeclaration,
-    bounds: dict[str, Any],
+    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, scope: str, params
 ) -> list[dg.AssetCheckResult]:
-    table, column = declaration.qualified_name, declaration.partition_column
-    in_window = f"{column} >= $start_date and {column} < $end_date"
+    table = declaration.qualified_name
     keys = ", ".join(declaration.key)
     any_null = " or ".join(f"{part} is null" for part in declaration.key)
     duplicates = connection.execute(
-        f"select count(*) from (select {keys} from {table} where {in_window} "
+        f"select count(*) from (select {keys} from {table} where {scope} "
         f"group by all having count(*) > 1)",
-        bounds,
+        params,
     ).fetchone()
     null_keys = connection.execute(
-        f"select count(*) from {table} where {in_window} and ({any_null})", bounds
+        f"select count(*) from {table} where {scope} and ({any_null})", params
     ).fetchone()
     results = [
         dg.AssetCheckResult(
@@ -193,7 +215,7 @@ def _check_results(
     if declaration.non_negative:
         negative = " or ".join(f"{name} < 0" for name in declaration.non_negative)
         bad = connection.execute(
-            f"select count(*) from {table} where {in_window} and ({negative})", bounds
+            f"select count(*) from {table} where {scope} and ({negative})", params
         ).fetchone()
         results.append(
             dg.AssetCheckResult(
@@ -206,22 +228,17 @@ def _check_results(
 
 
 def _headline(
-    connection: duckdb.DuckDBPyConnection,
-    declaration: SqlAssetDeclaration,
-    bounds: dict[str, Any],
+    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, scope: str, params
 ) -> dict[str, float]:
     if not declaration.headline:
         return {}
-    headline, column = declaration.headline, declaration.partition_column
-    in_window = f"{column} >= $start_date and {column} < $end_date"
+    headline, table = declaration.headline, declaration.qualified_name
     if headline.aggregate == "sum":
-        sql = f"select sum({headline.column}) from {declaration.qualified_name} where {in_window}"
+        sql = f"select sum({headline.column}) from {table} where {scope}"
     else:
-        sql = (
-            f"select {headline.column} from {declaration.qualified_name} where {in_window} "
-            f"order by {column} desc limit 1"
-        )
-    value = connection.execute(sql, bounds).fetchone()
+        latest = declaration.partition_column or declaration.key[0]
+        sql = f"select {headline.column} from {table} where {scope} order by {latest} desc limit 1"
+    value = connection.execute(sql, params).fetchone()
     return {headline.label: float(value[0]) if value and value[0] is not None else 0.0}
 
 
@@ -243,6 +260,7 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                 blocking=True,
             )
         )
+    partitions = partitions_for(declaration.partitions)
 
     @dg.asset(
         key=declaration.asset_key,
@@ -252,35 +270,38 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
         tags={"cadence": declaration.cadence, "domain": declaration.domain},
         kinds={"duckdb", "sql"},
         deps=[dg.AssetKey(dep.split("/")) for dep in declaration.deps],
-        partitions_def=partitions_for(declaration.partitions),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
         check_specs=check_specs,
         pool="duckdb",
     )
     def sql_asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        window = context.partition_time_window
-        bounds = {"start_date": window.start.date(), "end_date": window.end.date()}
+        window = context.partition_time_window if partitions else None
+        scope, params = _scope(declaration, window)
+        order = declaration.partition_column or declaration.key[0]
         with warehouse.connect() as connection:
-            written = write_window(connection, declaration, window.start, window.end)
-            column = declaration.partition_column
+            if window is None:
+                written = rebuild_table(connection, declaration)
+            else:
+                written = write_window(connection, declaration, window.start, window.end)
             metadata = table_metadata(
                 connection,
                 declaration.qualified_name,
                 preview_sql=(
-                    f"select * from {declaration.qualified_name} where {column} >= $start_date "
-                    f"and {column} < $end_date order by {column} desc limit 10"
+                    f"select * from {declaration.qualified_name} where {scope} "
+                    f"order by {order} desc limit 10"
                 ),
-                preview_params=bounds,
+                preview_params=params,
             )
-            metadata |= _headline(connection, declaration, bounds)
-            checks = _check_results(connection, declaration, bounds)
-        context.log.info(
-            f"{declaration.qualified_name}: wrote {written} rows for "
-            f"[{bounds['start_date']}, {bounds['end_date']})"
+            metadata |= _headline(connection, declaration, scope, params)
+            checks = _check_results(connection, declaration, scope, params)
+        written_for = (
+            f"[{params['start_date']}, {params['end_date']})" if params else "the whole table"
         )
+        context.log.info(f"{declaration.qualified_name}: wrote {written} rows for {written_for}")
         metadata |= {
             "rows_written": written,
-            "window": f"[{bounds['start_date']}, {bounds['end_date']})",
+            "window": written_for,
             "sql": dg.MetadataValue.md(f"```sql\n{declaration.sql.strip()}\n```"),
         }
         return dg.MaterializeResult(metadata=metadata, check_results=checks)

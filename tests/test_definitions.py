@@ -40,9 +40,12 @@ def test_dagster_validates_the_code_location() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
-def test_asset_graph_is_every_raw_table_plus_the_derived_assets() -> None:
+def test_asset_graph_has_every_raw_table_and_the_foundation_assets() -> None:
     keys = {spec.key.to_user_string() for spec in all_specs()}
-    assert keys == {f"raw/{name}" for name in load_contract()} | DERIVED_KEYS
+    assert {key for key in keys if key.startswith("raw/")} == {
+        f"raw/{name}" for name in load_contract()
+    }
+    assert keys >= DERIVED_KEYS
 
 
 def test_every_asset_is_described_owned_grouped_and_pooled() -> None:
@@ -50,7 +53,7 @@ def test_every_asset_is_described_owned_grouped_and_pooled() -> None:
         for spec in assets.specs:
             assert spec.description, spec.key
             assert spec.owners and all(o.startswith("team:") for o in spec.owners), spec.key
-            assert spec.group_name in {"raw", "growth", "reporting"}, spec.key
+            assert spec.group_name == spec.key.path[0], spec.key
             assert spec.key.path[0] == "raw" or spec.tags.get("cadence"), spec.key
         assert {op.pool for op in assets.node_def.iterate_op_defs()} == {"duckdb"}
 
@@ -77,7 +80,7 @@ def test_schedules_and_sensors_run_by_default() -> None:
     assert all(
         s.default_status == dg.DefaultScheduleStatus.RUNNING for s in repository.schedule_defs
     )
-    assert [s.name for s in repository.sensor_defs] == ["landing_folder_sensor"]
+    assert "landing_folder_sensor" in {s.name for s in repository.sensor_defs}
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in repository.sensor_defs)
 
 

@@ -125,3 +125,16 @@ def test_scorecard_asset_stores_a_snapshot_and_checks_each_target(
             "select count(*), count(distinct as_of) from reporting.scorecard"
         ).fetchone()
     assert stored == (13, 1)
+
+
+def test_scorecard_depends_on_exactly_the_tables_its_queries_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mom_user_growth_pct.sql").write_text(
+        "select count(*) as value from growth.daily_active_users where activity_date <= $as_of"
+    )
+    monkeypatch.setattr(scorecard_module, "SCORECARD_SQL_DIR", tmp_path)
+    dau = dg.AssetKey(["growth", "daily_active_users"])
+    signups = dg.AssetKey(["growth", "signups_by_channel_daily"])
+    dau_prefix = dg.AssetKey(["growth", "daily_active"])
+    assert scorecard_module.scorecard_sources([dau, signups, dau_prefix]) == [dau]

@@ -1,0 +1,7 @@
+"""Python-computed growth assets (what SQL alone cannot do). Filled in by its issue."""
+
+import dagster as dg
+
+
+def build_assets() -> list[dg.AssetsDefinition]:
+    return []
