@@ -45,7 +45,7 @@ def build_definitions() -> dg.Definitions:
             )
         ],
         sensors=[build_landing_sensor(raw_assets), *reliability.build_sensors()],
-        resources={"warehouse": Warehouse()},
+        resources={"warehouse": Warehouse(), **reliability.build_resources()},
         executor=EXECUTORS[os.environ.get("NEXUS_EXECUTOR", "in_process")],
     )
 

@@ -9,3 +9,7 @@ def build_assets() -> list[dg.AssetsDefinition]:
 
 def build_sensors() -> list[dg.SensorDefinition]:
     return []
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    return {}
