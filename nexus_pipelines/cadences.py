@@ -48,13 +48,13 @@ def render_review(cadence: Cadence, scorecard: pd.DataFrame) -> str:
         [(a.role, a.activity, a.output) for a in cadence.activities],
         columns=["role", "activity", "output"],
     )
-    lines = [f"# {cadence.name} review", "", markdown_table(activities), ""]
+    lines = [f"### {cadence.name} review", "", markdown_table(activities), ""]
     if scorecard.empty:
         lines.append("_The scorecard has not been materialised yet._")
     else:
         mine = scorecard[scorecard["metric"].isin(owned)]
         lines += [
-            f"## Success metrics of these roles (as of {scorecard['as_of'].iloc[0]})",
+            f"#### Success metrics of these roles, as of {scorecard['as_of'].iloc[0]:%Y-%m-%d}",
             "",
             markdown_table(mine[["name", "value", "comparator", "target", "status", "owner"]])
             if not mine.empty
@@ -91,13 +91,14 @@ def build_review_asset(cadence: Cadence) -> dg.AssetsDefinition:
                 f"insert into {REVIEWS_TABLE} values ($cadence, $generated_at, $text)",
                 {"cadence": cadence.id, "generated_at": generated_at, "text": text},
             )
+        statuses = scorecard["status"].tolist() if not scorecard.empty else []
         return dg.MaterializeResult(
             metadata={
                 "review": dg.MetadataValue.md(text),
                 "activities": len(cadence.activities),
-                "metrics_missed": int((scorecard.get("status") == "missed").sum())
-                if not scorecard.empty
-                else 0,
+                "metrics_met": statuses.count("met"),
+                "metrics_missed": statuses.count("missed"),
+                "metrics_no_data": statuses.count("no data"),
             }
         )
 
@@ -142,8 +143,17 @@ def build_schedule(
         execution_timezone=settings.reporting_timezone,
         target=job,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"{cadence.name}: "
-        + "; ".join(f"{a.role} -> {a.output}" for a in cadence.activities),
+        description=(
+            f"{cadence.name}"
+            + (
+                f", every other week: runs in weeks 0, 2, 4, ... counted from "
+                f"{settings.fortnight_anchor} and skips the weeks between"
+                if cadence.every_other_week
+                else ""
+            )
+            + ": "
+            + "; ".join(f"{a.role} -> {a.output}" for a in cadence.activities)
+        ),
     )
     def cadence_schedule(context: dg.ScheduleEvaluationContext):
         tick = context.scheduled_execution_time.astimezone(settings.tz)

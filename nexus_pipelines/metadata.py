@@ -13,7 +13,12 @@ import pandas as pd
 PREVIEW_ROWS = 10
 
 
-def column_schema(connection: duckdb.DuckDBPyConnection, qualified_name: str) -> dg.TableSchema:
+def column_schema(
+    connection: duckdb.DuckDBPyConnection,
+    qualified_name: str,
+    descriptions: dict[str, str] | None = None,
+) -> dg.TableSchema:
+    """The table's columns as DuckDB has them, with the meanings the declarations give."""
     schema, table = qualified_name.split(".")
     rows = connection.execute(
         "select column_name, data_type, is_nullable from information_schema.columns "
@@ -25,6 +30,7 @@ def column_schema(connection: duckdb.DuckDBPyConnection, qualified_name: str) ->
             dg.TableColumn(
                 name=name,
                 type=data_type,
+                description=(descriptions or {}).get(name),
                 constraints=dg.TableColumnConstraints(nullable=nullable == "YES"),
             )
             for name, data_type, nullable in rows
@@ -50,18 +56,23 @@ def table_metadata(
     qualified_name: str,
     preview_sql: str | None = None,
     preview_params: dict[str, Any] | None = None,
+    descriptions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Row count, column schema, table name and a preview (by default, the first rows)."""
     total = connection.execute(f"select count(*) from {qualified_name}").fetchone()
-    preview = connection.execute(
+    cursor = connection.execute(
         preview_sql or f"select * from {qualified_name} limit {PREVIEW_ROWS}",
         preview_params or {},
-    ).df()
+    )
+    # Python values, not a DataFrame: pandas would show a DATE as a midnight timestamp.
+    preview = pd.DataFrame(
+        cursor.fetchmany(PREVIEW_ROWS), columns=[column[0] for column in cursor.description]
+    ).astype(object)
     return {
         "dagster/row_count": int(total[0]) if total else 0,
         "dagster/table_name": qualified_name,
-        "dagster/column_schema": column_schema(connection, qualified_name),
-        "preview": dg.MetadataValue.md(markdown_table(preview.head(PREVIEW_ROWS))),
+        "dagster/column_schema": column_schema(connection, qualified_name, descriptions),
+        "preview": dg.MetadataValue.md(markdown_table(preview)),
     }
 
 

@@ -25,6 +25,19 @@ SCORECARD_SQL_DIR = SQL_DIR / "scorecard"
 SCORECARD_TABLE = "reporting.scorecard"
 SCORECARD_KEY = dg.AssetKey(["reporting", "scorecard"])
 MET, MISSED, NO_DATA = "met", "missed", "no data"
+SCORECARD_COLUMNS = {  # name: (DuckDB type, meaning shown in the UI)
+    "as_of": ("date", "Last day of data the values cover (inclusive)."),
+    "metric": ("varchar", "Metric id, as in the metric definitions."),
+    "name": ("varchar", "The playbook's name for the metric."),
+    "category": ("varchar", "The playbook's category."),
+    "value": ("double", "The metric's value; empty when there is no data."),
+    "comparator": ("varchar", "How the value is held against the target."),
+    "target": ("double", "The playbook's target."),
+    "unit": ("varchar", "Unit of value and target."),
+    "status": ("varchar", "met, missed or no data."),
+    "owner": ("varchar", "The playbook role that owns the metric."),
+    "note": ("varchar", "Why there is no data, when there is none."),
+}
 
 
 @dataclass(frozen=True)
@@ -135,7 +148,8 @@ def store_scorecard(connection: duckdb.DuckDBPyConnection, rows: list[MetricStat
     frame = scorecard_frame(rows)  # noqa: F841 - read by DuckDB's replacement scan below
     connection.execute("begin transaction")
     try:
-        connection.execute(f"create table if not exists {SCORECARD_TABLE} as from frame limit 0")
+        columns = ", ".join(f"{name} {kind}" for name, (kind, _) in SCORECARD_COLUMNS.items())
+        connection.execute(f"create table if not exists {SCORECARD_TABLE} ({columns})")
         connection.execute(
             f"delete from {SCORECARD_TABLE} where as_of = $as_of", {"as_of": rows[0].as_of}
         )
@@ -192,7 +206,11 @@ def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefi
         with warehouse.connect() as connection:
             rows = compute_scorecard(connection, as_of)
             store_scorecard(connection, rows)
-            metadata = table_metadata(connection, SCORECARD_TABLE)
+            metadata = table_metadata(
+                connection,
+                SCORECARD_TABLE,
+                descriptions={name: meaning for name, (_, meaning) in SCORECARD_COLUMNS.items()},
+            )
         by_id = {row.metric: row for row in rows}
         shown = ["metric", "value", "comparator", "target", "status", "owner"]
         metadata["preview"] = dg.MetadataValue.md(markdown_table(scorecard_frame(rows)[shown]))

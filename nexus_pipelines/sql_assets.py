@@ -42,6 +42,7 @@ class SqlAssetDeclaration:
     key: tuple[str, ...]
     non_negative: tuple[str, ...]
     headline: Headline | None
+    columns: dict[str, str]
     sql: str
 
     @property
@@ -70,7 +71,8 @@ def _declaration(raw: dict[str, Any], source: str) -> SqlAssetDeclaration:
     partitioned = raw["partitions"] != "none"
     if partitioned != ("partition_column" in raw):
         raise ValueError(f"{where}: partition_column goes with partitioned assets only")
-    columns = [*raw["key"], *raw.get("non_negative", [])]
+    described = raw.get("columns") or {}
+    columns = [*raw["key"], *raw.get("non_negative", []), *described]
     columns += [raw["partition_column"]] if partitioned else []
     for column in columns:
         validate_identifier(column, where)
@@ -95,6 +97,7 @@ def _declaration(raw: dict[str, Any], source: str) -> SqlAssetDeclaration:
         )
         if headline
         else None,
+        columns={name: " ".join(str(text).split()) for name, text in described.items()},
         sql=sql_path.read_text(encoding="utf-8"),
     )
 
@@ -292,6 +295,7 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                     f"order by {order} desc limit 10"
                 ),
                 preview_params=params,
+                descriptions=declaration.columns,
             )
             metadata |= _headline(connection, declaration, scope, params)
             checks = _check_results(connection, declaration, scope, params)
@@ -299,9 +303,10 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
             f"[{params['start_date']}, {params['end_date']})" if params else "the whole table"
         )
         context.log.info(f"{declaration.qualified_name}: wrote {written} rows for {written_for}")
+        # Per run, not per partition: a range backfill attaches them to each of its partitions.
         metadata |= {
-            "rows_written": written,
-            "window": written_for,
+            "run_rows_written": written,
+            "run_window": written_for,
             "sql": dg.MetadataValue.md(f"```sql\n{declaration.sql.strip()}\n```"),
         }
         return dg.MaterializeResult(metadata=metadata, check_results=checks)

@@ -85,7 +85,7 @@ def test_schedules_and_sensors_run_by_default() -> None:
 
 
 def test_project_instance_limits_the_duckdb_pool_to_one() -> None:
-    overrides = yaml.safe_load((PROJECT_DIR / "dagster.yaml").read_text())
+    overrides = yaml.safe_load((PROJECT_DIR / "dagster-instance.yaml").read_text())
     with dg.instance_for_test(overrides=overrides) as instance:
         pools = instance.get_concurrency_config().pool_config
         assert pools.default_pool_limit == 1

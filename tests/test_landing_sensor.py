@@ -105,5 +105,15 @@ def test_the_requested_run_loads_the_file(
         assert [m.asset_key for m in materialized] == [dg.AssetKey(["raw", "users"])]
         assert materialized[0].metadata["dagster/row_count"].value == 2
         assert materialized[0].metadata["rows_quarantined"].value == 0
+
+        # The same request again: nothing new, and the check says so rather than staying unrun.
+        again = job.execute_in_process(
+            instance=instance,
+            asset_selection=request.asset_selection,
+            run_config=request.run_config,
+        )
+        assert again.asset_materializations_for_node(INGEST_OP) == []
+        (check,) = again.get_asset_check_evaluations()
+        assert check.passed and check.metadata["note"].value.startswith("no new file")
     with warehouse.connect(read_only=True) as connection:
         assert connection.execute("select count(*) from raw.users").fetchone() == (2,)
