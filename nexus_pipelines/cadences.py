@@ -6,7 +6,7 @@ other week counted from the anchor Monday, because cron has no "every other week
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 import dagster as dg
 import duckdb
@@ -79,18 +79,26 @@ def build_review_asset(cadence: Cadence) -> dg.AssetsDefinition:
         pool="duckdb",
     )
     def review(warehouse: Warehouse) -> dg.MaterializeResult:
-        generated_at = datetime.now(load_settings().tz)
         with warehouse.connect() as connection:
             scorecard = _latest_scorecard(connection)
             text = render_review(cadence, scorecard)
+            as_of = scorecard["as_of"].iloc[0] if not scorecard.empty else None
+            # one review per cadence and scorecard date: a re-run replaces it
             connection.execute(
                 f"create table if not exists {REVIEWS_TABLE} "
-                "(cadence varchar, generated_at timestamptz, review_markdown varchar)"
+                "(cadence varchar, as_of date, review_markdown varchar)"
+            )
+            connection.execute("begin transaction")
+            connection.execute(
+                f"delete from {REVIEWS_TABLE} where cadence = $cadence "
+                "and as_of is not distinct from $as_of",
+                {"cadence": cadence.id, "as_of": as_of},
             )
             connection.execute(
-                f"insert into {REVIEWS_TABLE} values ($cadence, $generated_at, $text)",
-                {"cadence": cadence.id, "generated_at": generated_at, "text": text},
+                f"insert into {REVIEWS_TABLE} values ($cadence, $as_of, $text)",
+                {"cadence": cadence.id, "as_of": as_of, "text": text},
             )
+            connection.execute("commit")
         statuses = scorecard["status"].tolist() if not scorecard.empty else []
         return dg.MaterializeResult(
             metadata={
