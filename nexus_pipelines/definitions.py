@@ -8,6 +8,7 @@ import dagster as dg
 
 from nexus_pipelines import growth, reliability, revenue
 from nexus_pipelines.cadences import SCHEDULED, build_review_assets, build_schedule
+from nexus_pipelines.partitions import partitioning_name
 from nexus_pipelines.raw_assets import build_landing_sensor, build_raw_assets
 from nexus_pipelines.scorecard import build_scorecard_asset
 from nexus_pipelines.sql_assets import build_sql_assets
@@ -16,7 +17,29 @@ from nexus_pipelines.warehouse import Warehouse
 # One DuckDB file takes one writer, so steps run one after another either way; in the run's own
 # process they measured faster than a process per step (docs/benchmarks.md).
 EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
-EVERYTHING_JOB = "materialize_everything"
+
+
+def materialize_job_name(partitioning: str) -> str:
+    return f"materialize_{partitioning}"
+
+
+def _materialize_jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:
+    """One job per partitioning, each with every unpartitioned asset: what `nexus materialize`
+    runs (a Dagster job cannot mix daily and monthly partitions)."""
+    keys_by_partitioning: dict[str, list[dg.AssetKey]] = {}
+    for definition in assets:
+        name = partitioning_name(definition.partitions_def)
+        keys_by_partitioning.setdefault(name, []).extend(definition.keys)
+    unpartitioned = keys_by_partitioning.get("none", [])
+    return [
+        dg.define_asset_job(
+            materialize_job_name(name),
+            selection=dg.AssetSelection.assets(*(keys if name == "none" else keys + unpartitioned)),
+            description=f"Every {name}-partitioned asset with the unpartitioned ones: "
+            "`nexus materialize` runs these in dependency order.",
+        )
+        for name, keys in sorted(keys_by_partitioning.items())
+    ]
 
 
 def build_definitions() -> dg.Definitions:
@@ -37,13 +60,7 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         schedules=[build_schedule(cadence, assets) for cadence in SCHEDULED],
-        jobs=[
-            dg.define_asset_job(
-                EVERYTHING_JOB,
-                selection=dg.AssetSelection.all(),
-                description="Every asset: what `nexus materialize` and `make demo` run.",
-            )
-        ],
+        jobs=_materialize_jobs(assets),
         sensors=[build_landing_sensor(raw_assets), *reliability.build_sensors()],
         resources={"warehouse": Warehouse(), **reliability.build_resources()},
         executor=EXECUTORS[os.environ.get("NEXUS_EXECUTOR", "in_process")],

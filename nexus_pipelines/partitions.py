@@ -25,3 +25,11 @@ def partitions_for(name: str) -> dg.TimeWindowPartitionsDefinition | None:
     if name not in _BY_NAME:
         raise ValueError(f"unknown partitions {name!r}: use one of {sorted(_BY_NAME)}")
     return _BY_NAME[name]
+
+
+def partitioning_name(partitions: dg.PartitionsDefinition | None) -> str:
+    """The name an asset's partitioning goes by in declarations and job names."""
+    for name, known in _BY_NAME.items():
+        if known == partitions:
+            return name
+    raise ValueError(f"unknown partitioning {partitions}")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
 
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.ingest import IngestReport, ensure_ingest_tables, ingest_files
-from nexus_pipelines.partitions import DAILY
+from nexus_pipelines.partitions import DAILY, partitioning_name, partitions_for
 from nexus_pipelines.raw_assets import raw_key, raw_table_metadata, results_by_table
 from nexus_pipelines.settings import load_settings
 from nexus_pipelines.warehouse import Warehouse
@@ -52,11 +53,84 @@ def ingest_landing(landing_dir: Path, files: list[Path] | None = None) -> Ingest
     return report
 
 
-def everything_job() -> dg.JobDefinition:
+def materialize_job(partitioning: str) -> dg.JobDefinition:
     """Module-level, so Dagster can rebuild the job in step subprocesses (multiprocess executor)."""
-    from nexus_pipelines.definitions import EVERYTHING_JOB, defs
+    from nexus_pipelines.definitions import defs, materialize_job_name
 
-    return defs.resolve_job_def(EVERYTHING_JOB)
+    return defs.resolve_job_def(materialize_job_name(partitioning))
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    partitioning: str  # "daily", "monthly", or "none" for a run of unpartitioned assets only
+    keys: tuple[dg.AssetKey, ...]
+
+
+def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[PlannedRun]:
+    """Runs in dependency order. A Dagster job holds one partitioning, so each wave of assets
+    whose upstreams are done becomes one run per partitioning; unpartitioned assets ride along
+    with the wave's first run."""
+    upstream: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    partitioning: dict[dg.AssetKey, str] = {}
+    for definition in assets:
+        for key in definition.keys:
+            if not ingest and key.path[0] == "raw":
+                continue
+            upstream[key] = set(definition.asset_deps.get(key, set()))
+            partitioning[key] = partitioning_name(definition.partitions_def)
+    remaining, runs = set(upstream), []
+    while remaining:
+        ready = {key for key in remaining if not upstream[key] & remaining}
+        if not ready:
+            raise ValueError(
+                f"dependency cycle among {sorted(k.to_user_string() for k in remaining)}"
+            )
+        groups: dict[str, list[dg.AssetKey]] = {}
+        for key in sorted(ready, key=lambda k: k.to_user_string()):
+            groups.setdefault(partitioning[key], []).append(key)
+        unpartitioned = groups.pop("none", [])
+        partitioned = sorted(groups.items())
+        if not partitioned:
+            runs.append(PlannedRun("none", tuple(unpartitioned)))
+        for index, (name, keys) in enumerate(partitioned):
+            runs.append(PlannedRun(name, tuple(keys + unpartitioned if index == 0 else keys)))
+        remaining -= ready
+    return _merge_adjacent(runs)
+
+
+def _merge_adjacent(runs: list[PlannedRun]) -> list[PlannedRun]:
+    """Consecutive runs that one job can hold become one run (Dagster orders within a run)."""
+    merged: list[PlannedRun] = []
+    for run in runs:
+        previous = merged[-1] if merged else None
+        if previous and "none" in (previous.partitioning, run.partitioning):
+            name = run.partitioning if previous.partitioning == "none" else previous.partitioning
+            merged[-1] = PlannedRun(name, previous.keys + run.keys)
+        elif previous and previous.partitioning == run.partitioning:
+            merged[-1] = PlannedRun(run.partitioning, previous.keys + run.keys)
+        else:
+            merged.append(run)
+    return merged
+
+
+def _range_tags(partitioning: str, start: date, end: date) -> dict[str, str] | None:
+    """The run's partition range, or None when the range holds no complete partition."""
+    partitions = partitions_for(partitioning)
+    if partitions is None:
+        return {}
+    first = partitions.get_partition_key_for_timestamp(
+        datetime.combine(start, datetime.min.time(), tzinfo=load_settings().tz).timestamp()
+    )
+    last = partitions.get_partition_key_for_timestamp(
+        datetime.combine(end, datetime.min.time(), tzinfo=load_settings().tz).timestamp()
+    )
+    complete = partitions.get_last_partition_key()
+    if complete is None or first > complete:
+        return None
+    return {
+        "dagster/asset_partition_range_start": first,
+        "dagster/asset_partition_range_end": min(last, complete),
+    }
 
 
 def materialize_everything(
@@ -64,35 +138,52 @@ def materialize_everything(
     end: date | None = None,
     ingest: bool = True,
     instance: dg.DagsterInstance | None = None,
-) -> str:
-    """One run: ingest the landing folder, backfill the daily assets over [start, end] in a
-    single pass (their backfill policy), then everything downstream. Returns the run id."""
-    start_key = (start or DAILY.start.date()).isoformat()
-    end_key = end.isoformat() if end else DAILY.get_last_partition_key()
-    if end_key is None or end_key < start_key:
-        raise ValueError(f"No daily partitions between {start_key} and {end_key}")
-    selection = [
-        key
-        for key in everything_job().asset_layer.executable_asset_keys
-        if ingest or key.path[0] != "raw"
-    ]
-    begun = time.perf_counter()
-    with dg.execute_job(
-        dg.reconstructable(everything_job),
-        instance=instance or dagster_instance(),
-        asset_selection=selection,
-        tags={
-            "dagster/asset_partition_range_start": start_key,
-            "dagster/asset_partition_range_end": end_key,
-            "nexus/trigger": "nexus materialize",
-        },
-        # the step-by-step DEBUG events stay in the event log (and the UI), not on the terminal
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        raise_on_error=True,
-    ) as result:
-        run_id = result.run_id
-    print(
-        f"Materialised {len(selection)} assets (daily partitions {start_key} .. {end_key}) "
-        f"in run {run_id} in {time.perf_counter() - begun:.1f} s"
-    )
-    return run_id
+) -> list[str]:
+    """Ingest the landing folder and materialise every asset, each partitioned asset over the
+    partitions of [start, end] in one pass (its backfill policy), upstream runs first.
+    Returns the run ids."""
+    from nexus_pipelines.definitions import defs
+
+    first_day = start or DAILY.start.date()
+    last_day = end or date.fromisoformat(DAILY.get_last_partition_key() or first_day.isoformat())
+    if last_day < first_day:
+        raise ValueError(f"No days between {first_day} and {last_day}")
+    instance = instance or dagster_instance()
+    run_ids = []
+    for planned in plan_runs(list(defs.assets), ingest):
+        tags = _range_tags(planned.partitioning, first_day, last_day)
+        keys = list(planned.keys)
+        if tags is None:  # e.g. no complete month yet: run the unpartitioned ones only
+            keys = [key for key in keys if _partitioning_of(defs, key) == "none"]
+            tags = {}
+            if not keys:
+                continue
+        begun = time.perf_counter()
+        job = "none" if not tags else planned.partitioning
+        with dg.execute_job(
+            dg.build_reconstructable_job(
+                "nexus_pipelines.runner", "materialize_job", reconstructable_args=(job,)
+            ),
+            instance=instance,
+            asset_selection=keys,
+            tags=tags | {"nexus/trigger": "nexus materialize"},
+            # the step-by-step DEBUG events stay in the event log (and the UI), not the terminal
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            raise_on_error=True,
+        ) as result:
+            run_ids.append(result.run_id)
+        window = (
+            f"{tags['dagster/asset_partition_range_start']} .. "
+            f"{tags['dagster/asset_partition_range_end']}"
+            if tags
+            else "unpartitioned"
+        )
+        print(
+            f"Materialised {len(keys)} assets ({planned.partitioning}: {window}) "
+            f"in run {result.run_id} in {time.perf_counter() - begun:.1f} s"
+        )
+    return run_ids
+
+
+def _partitioning_of(defs: dg.Definitions, key: dg.AssetKey) -> str:
+    return partitioning_name(defs.resolve_assets_def(key).partitions_def)

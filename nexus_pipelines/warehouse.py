@@ -14,7 +14,8 @@ from pydantic import Field
 
 from nexus_pipelines.settings import load_settings
 
-SCHEMAS = ("raw", "ingest", "growth", "reporting")
+# One schema per domain of derived tables, besides the raw data and the ingestion bookkeeping.
+SCHEMAS = ("raw", "ingest", "growth", "revenue", "reliability", "support", "reporting")
 
 
 class Warehouse(DuckDBResource):
