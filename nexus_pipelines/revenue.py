@@ -1,7 +1,552 @@
-"""Python-computed revenue assets (what SQL alone cannot do). Filled in by its issue."""
+"""Python-computed revenue assets: what SQL alone cannot do.
+
+The revenue tables themselves are SQL (assets/sql_assets/revenue.yaml, sql/revenue/). Here are
+the time-series forecasts (statsmodels), the MRR waterfall picture, the channel budget
+reallocation with its reasoning in words, and the blocking check that MRR movements add up.
+Every asset is monthly-partitioned like the tables it reads and writes a month by deleting and
+re-inserting it in one transaction, so a range backfill equals month-by-month runs.
+"""
+
+import warnings
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
+from nexus_pipelines.partitions import MONTHLY
+from nexus_pipelines.playbook import owner_for
+from nexus_pipelines.settings import metric_settings
+from nexus_pipelines.warehouse import Warehouse
+
+TAGS = {"cadence": "monthly", "domain": "revenue"}
+CENT = Decimal("0.01")
+MOVEMENTS_KEY = dg.AssetKey(["revenue", "mrr_movements"])
+MRR_MONTHLY_KEY = dg.AssetKey(["revenue", "mrr_monthly"])
+MARGIN_KEY = dg.AssetKey(["revenue", "gross_margin_monthly"])
+UNIT_ECONOMICS_KEY = dg.AssetKey(["revenue", "unit_economics"])
+FORECASTS_TABLE = "revenue.forecasts"
+WATERFALL_TABLE = "revenue.mrr_waterfall"
+REALLOCATION_TABLE = "revenue.budget_reallocation"
+FORECASTS_COLUMNS = {
+    "fitted_through": "date",
+    "series": "varchar",
+    "horizon": "integer",
+    "target_month": "date",
+    "forecast": "decimal(18, 2)",
+    "lower_bound": "decimal(18, 2)",
+    "upper_bound": "decimal(18, 2)",
+    "interval_level": "double",
+    "history_months": "integer",
+}
+WATERFALL_COLUMNS = {
+    "month": "date",
+    "step_order": "integer",
+    "step": "varchar",
+    "amount": "decimal(18, 2)",
+}
+REALLOCATION_COLUMNS = {
+    "month": "date",
+    "channel": "varchar",
+    "rank": "integer",
+    "spend": "decimal(18, 2)",
+    "new_customers": "bigint",
+    "cac": "decimal(18, 2)",
+    "ltv_to_cac": "double",
+    "cac_payback_months": "double",
+    "action": "varchar",
+    "recommended_shift": "decimal(18, 2)",
+    "recommended_next_month_spend": "decimal(18, 2)",
+    "reasoning": "varchar",
+}
+WATERFALL_STEPS = (  # step, column of revenue.mrr_monthly
+    ("starting MRR", "starting_mrr"),
+    ("new", "new_mrr"),
+    ("expansion", "expansion_mrr"),
+    ("reactivation", "reactivation_mrr"),
+    ("contraction", "contraction_mrr"),
+    ("churn", "churn_mrr"),
+    ("ending MRR", "mrr"),
+)
+
+
+def window_months(window: dg.TimeWindow) -> list[date]:
+    """First days of the calendar months in a monthly partition window (end exclusive)."""
+    months, month = [], window.start.date().replace(day=1)
+    end = window.end.date()
+    while month < end:
+        months.append(month)
+        month = (pd.Timestamp(month) + pd.DateOffset(months=1)).date()
+    return months
+
+
+def replace_months(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, str],
+    month_column: str,
+    window: dg.TimeWindow,
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Delete the window's months and insert their rows in one transaction (idempotent)."""
+    schema = table.split(".")[0]
+    bounds = {"start": window.start.date(), "end": window.end.date()}
+    connection.execute("begin transaction")
+    try:
+        connection.execute(f"create schema if not exists {schema}")
+        ddl = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        connection.execute(f"create table if not exists {table} ({ddl})")
+        connection.execute(
+            f"delete from {table} where {month_column} >= $start and {month_column} < $end",
+            bounds,
+        )
+        if rows:
+            marks = ", ".join("?" for _ in columns)
+            connection.executemany(f"insert into {table} values ({marks})", list(rows))
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+
+
+# ------------------------------------------------------------------ forecasts
+def forecast_series(history: Sequence[float], horizon: int, level: float) -> pd.DataFrame:
+    """ETS(A,Ad,N) point forecasts and prediction intervals for the next `horizon` months.
+
+    Additive errors with a damped additive trend and no seasonality: a few dozen monthly points
+    cannot estimate a yearly season, and the damped trend keeps a young company's growth from
+    being extrapolated without limit. The intervals come from the fitted state-space model."""
+    values = pd.Series(np.asarray(history, dtype=float))  # the model labels rows by index
+    model = ETSModel(values, error="add", trend="add", damped_trend=True)
+    with warnings.catch_warnings():
+        # short series often stop at the iteration limit with a usable fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = model.fit(disp=False)
+    frame = fitted.get_prediction(start=len(values), end=len(values) + horizon - 1).summary_frame(
+        alpha=1 - level
+    )
+    return pd.DataFrame(
+        {
+            "horizon": range(1, horizon + 1),
+            "forecast": frame["mean"].to_numpy(),
+            "lower_bound": frame["pi_lower"].to_numpy(),
+            "upper_bound": frame["pi_upper"].to_numpy(),
+        }
+    )
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
+
+
+def _forecast_rows(history: pd.DataFrame, month: date, settings: dict[str, Any]) -> list[tuple]:
+    """Rows for the forecast fitted on the months up to and including `month`."""
+    horizon = int(settings["revenue_forecast_horizon_months"])
+    level = float(settings["revenue_forecast_interval_level"])
+    known = history[history["month"] <= month]
+    selling = known[known["revenue"] != 0]
+    if selling.empty or known["month"].max() != month:
+        return []
+    # history starts with the first month of revenue: months before it are not data but absence
+    # (before the founding or a partial first month), and would read as a collapse to zero
+    known = known[known["month"] >= selling["month"].min()]
+    if len(known) < int(settings["revenue_forecast_min_months"]):
+        return []
+    rows = []
+    for series, column in (("revenue", "revenue"), ("costs", "total_costs")):
+        predicted = forecast_series(known[column].astype(float).tolist(), horizon, level)
+        for item in predicted.itertuples():
+            target = (pd.Timestamp(month) + pd.DateOffset(months=item.horizon)).date()
+            rows.append(
+                (
+                    month,
+                    series,
+                    item.horizon,
+                    target,
+                    _money(item.forecast),
+                    _money(item.lower_bound),
+                    _money(item.upper_bound),
+                    level,
+                    len(known),
+                )
+            )
+    return rows
+
+
+def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, fitted_through: date) -> Figure:
+    """Actuals and the latest forecast with its prediction interval, for revenue and costs."""
+    figure = Figure(figsize=(7, 3.5))
+    axes = figure.add_subplot()
+    for series, column, colour in (
+        ("revenue", "revenue", "tab:blue"),
+        ("costs", "total_costs", "tab:red"),
+    ):
+        axes.plot(history["month"], history[column].astype(float), color=colour, label=series)
+        ahead = forecast[forecast["series"] == series]
+        months = [fitted_through, *ahead["target_month"]]
+        last = float(history.loc[history["month"] == fitted_through, column].iloc[0])
+        axes.plot(months, [last, *ahead["forecast"].astype(float)], "--", color=colour)
+        axes.fill_between(
+            months,
+            [last, *ahead["lower_bound"].astype(float)],
+            [last, *ahead["upper_bound"].astype(float)],
+            color=colour,
+            alpha=0.2,
+        )
+    axes.set_title(f"Revenue and costs, forecast fitted through {fitted_through:%Y-%m}")
+    axes.legend(loc="center left")
+    figure.autofmt_xdate()
+    return figure
+
+
+@dg.asset(
+    key=["revenue", "forecasts"],
+    description=(
+        "3-month rolling forecasts of monthly revenue and total costs, re-fitted every month: one "
+        "row per month fitted through, series and horizon (1-3 months ahead) with the point "
+        "forecast and the prediction interval (level: revenue_forecast_interval_level, default "
+        "80%). Model: statsmodels ETS with additive errors and a damped additive trend, fitted on "
+        "every month from the first with revenue up to the fitted month (at least "
+        "revenue_forecast_min_months). The fan chart shows the latest fit."
+    ),
+    group_name="revenue",
+    owners=[owner_for("Finance Tracker")],
+    tags=TAGS,
+    kinds={"duckdb", "python"},
+    deps=[MARGIN_KEY],
+    partitions_def=MONTHLY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb",
+)
+def forecasts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    window = context.partition_time_window
+    settings = metric_settings()
+    with warehouse.connect() as connection:
+        history = connection.execute(
+            "select month, revenue, total_costs from revenue.gross_margin_monthly "
+            "where month < $end order by month",
+            {"end": window.end.date()},
+        ).df()
+        history["month"] = pd.to_datetime(history["month"]).dt.date
+        rows = [
+            row
+            for month in window_months(window)
+            for row in _forecast_rows(history, month, settings)
+        ]
+        replace_months(
+            connection, FORECASTS_TABLE, FORECASTS_COLUMNS, "fitted_through", window, rows
+        )
+        metadata = table_metadata(
+            connection,
+            FORECASTS_TABLE,
+            preview_sql=f"select * from {FORECASTS_TABLE} order by fitted_through desc, series, "
+            "horizon limit 10",
+        )
+    metadata["run_rows_written"] = len(rows)
+    if rows:
+        latest = pd.DataFrame(rows, columns=list(FORECASTS_COLUMNS))
+        fitted_through = latest["fitted_through"].max()
+        latest = latest[latest["fitted_through"] == fitted_through]
+        fitted_on = int(latest["history_months"].iloc[0])
+        shown = history[history["month"] <= fitted_through].tail(fitted_on)
+        metadata["fan_chart"] = png_markdown(
+            fan_chart(shown, latest, fitted_through),
+            f"Forecast fan chart: revenue and costs fitted through {fitted_through:%Y-%m}, "
+            f"{latest['interval_level'].iloc[0]:.0%} prediction intervals.",
+        )
+        next_month = latest[latest["horizon"] == 1].set_index("series")["forecast"]
+        metadata["revenue_forecast_next_month"] = float(next_month["revenue"])
+        metadata["costs_forecast_next_month"] = float(next_month["costs"])
+    return dg.MaterializeResult(metadata=metadata)
+
+
+# ------------------------------------------------------------------ MRR waterfall
+def waterfall_chart(steps: pd.DataFrame, month: date) -> Figure:
+    """Starting MRR, each movement as a floating bar, ending MRR."""
+    figure = Figure(figsize=(7, 3.5))
+    axes = figure.add_subplot()
+    amounts = steps["amount"].astype(float).tolist()
+    bottoms, level = [], 0.0
+    for index, amount in enumerate(amounts):
+        if index in (0, len(amounts) - 1):
+            bottoms.append(0.0)
+            level = amount
+        else:
+            bottoms.append(level if amount >= 0 else level + amount)
+            level += amount
+    heights = [abs(amount) for amount in amounts]
+    colours = [
+        "tab:gray" if index in (0, len(amounts) - 1) else "tab:green" if amount >= 0 else "tab:red"
+        for index, amount in enumerate(amounts)
+    ]
+    axes.bar(steps["step"], heights, bottom=bottoms, color=colours)
+    for index, amount in enumerate(amounts):
+        axes.annotate(
+            f"{amount:,.0f}", (index, bottoms[index] + heights[index]), ha="center", va="bottom"
+        )
+    axes.set_title(f"MRR movements, {month:%B %Y}", pad=14)
+    axes.margins(y=0.12)
+    axes.tick_params(axis="x", labelrotation=20)
+    axes.set_ylabel("MRR")
+    return figure
+
+
+@dg.asset(
+    key=["revenue", "mrr_waterfall"],
+    description=(
+        "The MRR bridge per month: starting MRR, new, expansion, reactivation, contraction, churn "
+        "and ending MRR as rows in that order (contraction and churn negative), from "
+        "revenue.mrr_monthly; the steps between the first and last add up to the difference. The "
+        "waterfall picture shows the latest month of the run."
+    ),
+    group_name="revenue",
+    owners=[owner_for("Finance Tracker")],
+    tags=TAGS,
+    kinds={"duckdb", "python"},
+    deps=[MRR_MONTHLY_KEY],
+    partitions_def=MONTHLY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb",
+)
+def mrr_waterfall(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    window = context.partition_time_window
+    columns = ", ".join(column for _, column in WATERFALL_STEPS)
+    with warehouse.connect() as connection:
+        months = connection.execute(
+            f"select month, {columns} from revenue.mrr_monthly "
+            "where month >= $start and month < $end order by month",
+            {"start": window.start.date(), "end": window.end.date()},
+        ).fetchall()
+        rows = [
+            (month, order, step, values[order - 1])
+            for month, *values in months
+            for order, (step, _) in enumerate(WATERFALL_STEPS, start=1)
+        ]
+        replace_months(connection, WATERFALL_TABLE, WATERFALL_COLUMNS, "month", window, rows)
+        metadata = table_metadata(
+            connection,
+            WATERFALL_TABLE,
+            preview_sql=f"select * from {WATERFALL_TABLE} order by month desc, step_order limit 7",
+        )
+    metadata["run_rows_written"] = len(rows)
+    if months:
+        month, *values = months[-1]
+        steps = pd.DataFrame(
+            {"step": [step for step, _ in WATERFALL_STEPS], "amount": [float(v) for v in values]}
+        )
+        metadata["waterfall"] = png_markdown(
+            waterfall_chart(steps, month), f"MRR waterfall for {month:%B %Y}."
+        )
+        metadata["ending_mrr"] = float(values[-1])
+        metadata["net_new_mrr"] = float(values[-1] - values[0])
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset_check(
+    asset=MOVEMENTS_KEY,
+    name="movements_add_up",
+    description=(
+        "Last month's MRR plus this month's movements equals this month's MRR: on every row "
+        "(previous_mrr + new + expansion + contraction + churn + reactivation = mrr), and between "
+        "months (a month's starting MRR is the previous month's ending MRR, wherever both months "
+        "are in the table). Blocking: nothing downstream runs on movements that do not add up."
+    ),
+    blocking=True,
+    pool="duckdb",
+)
+def movements_add_up(warehouse: Warehouse) -> dg.AssetCheckResult:
+    with warehouse.connect(read_only=True) as connection:
+        bad_rows = connection.execute(
+            "select count(*) from revenue.mrr_movements where previous_mrr + new_mrr "
+            "+ expansion_mrr + contraction_mrr + churn_mrr + reactivation_mrr <> mrr"
+        ).fetchone()
+        bad_months = connection.execute(
+            """
+            with totals as (
+                select month, sum(previous_mrr) as starting, sum(mrr) as ending
+                from revenue.mrr_movements group by month
+            )
+            select count(*) from totals as this
+            inner join totals as last on last.month = (this.month - interval 1 month)::date
+            where this.starting <> last.ending
+            """
+        ).fetchone()
+        months = connection.execute(
+            "select count(distinct month) from revenue.mrr_movements"
+        ).fetchone()
+    rows_off, months_off = int(bad_rows[0]), int(bad_months[0])
+    return dg.AssetCheckResult(
+        passed=rows_off == 0 and months_off == 0,
+        metadata={
+            "rows_not_adding_up": rows_off,
+            "months_not_following_on": months_off,
+            "months_checked": int(months[0]),
+        },
+    )
+
+
+# ------------------------------------------------------------------ budget reallocation
+def reallocate(channels: pd.DataFrame, target: float, share: Decimal) -> pd.DataFrame:
+    """Rank paid channels and move `share` of next month's spend from weak to strong ones.
+
+    Ranked by LTV:CAC (higher first), then payback months (shorter first); a channel with spend
+    but no new customer ranks last. A channel below the LTV:CAC target, or with spend but no
+    customer, gives `share` of its spend; channels at or above target receive the pool in
+    proportion to the lifetime value they acquired, spend x LTV:CAC (scale what works, by how
+    much and how well). When every valued channel clears the
+    target, the weakest of them gives instead, so the budget still tilts toward the best returns.
+    With nowhere good to send it, the money is saved. A channel whose LTV cannot be valued yet
+    (no churn in the trailing window) is held, not judged."""
+    ranked = channels.sort_values(
+        ["ltv_to_cac", "cac_payback_months", "channel"],
+        ascending=[False, True, True],
+        na_position="last",
+    ).reset_index(drop=True)
+    no_customers = ranked["new_customers"] == 0
+    valued = ranked["ltv_to_cac"].notna()
+    donor = no_customers | (valued & (ranked["ltv_to_cac"] < target))
+    recipient = valued & (ranked["ltv_to_cac"] >= target)
+    # every channel clears the target: still tilt next month toward the better returns
+    rebalancing = not donor.any() and recipient.sum() >= 2
+    if rebalancing:
+        weakest = recipient[recipient].index[-1]
+        donor[weakest], recipient[weakest] = True, False
+    gives = [
+        spend * share if is_donor else Decimal(0)
+        for spend, is_donor in zip(ranked["spend"], donor, strict=True)
+    ]
+    pool = sum(gives, Decimal(0))
+    # a recipient's weight is the lifetime value it acquired (spend x LTV:CAC = LTV x customers)
+    weight = [
+        spend * Decimal(str(ratio)) if is_recipient else Decimal(0)
+        for spend, ratio, is_recipient in zip(
+            ranked["spend"], ranked["ltv_to_cac"], recipient, strict=True
+        )
+    ]
+    receiving = sum(weight, Decimal(0))
+    shifts, actions, reasons = [], [], []
+    for row, gives_now, is_donor, is_recipient, weight_now in zip(
+        ranked.itertuples(), gives, donor, recipient, weight, strict=True
+    ):
+        if is_donor:
+            shift = -gives_now
+            action = "decrease"
+            if row.new_customers == 0:
+                why = f"spent {row.spend:,.2f} and won no new paying customer"
+            elif rebalancing:
+                why = (
+                    f"has the lowest LTV:CAC of the channels ({row.ltv_to_cac:.2f}); all clear "
+                    f"the target of {target:g}, so the weakest funds the stronger ones"
+                )
+            else:
+                why = f"LTV:CAC is {row.ltv_to_cac:.2f}, below the target of {target:g}"
+            where = (
+                "moved to the channels that return more"
+                if receiving
+                else "saved: no channel is above target"
+            )
+            reason = f"Cut {share:.0%} of spend ({gives_now:,.2f}, {where}): it {why}."
+        elif is_recipient and receiving:
+            shift = pool * weight_now / receiving
+            action = "increase" if shift else "hold"
+            payback = (
+                f" and pays back CAC in {row.cac_payback_months:.1f} months"
+                if pd.notna(row.cac_payback_months)
+                else ""
+            )
+            reason = (
+                f"LTV:CAC is {row.ltv_to_cac:.2f}, at or above the target of {target:g}{payback}: "
+                f"it receives {shift:,.2f} of the {pool:,.2f} moved from the weaker channels, in "
+                "proportion to the lifetime value it acquired (spend x LTV:CAC)."
+                if shift
+                else f"LTV:CAC is {row.ltv_to_cac:.2f}, at or above target; no weaker channel "
+                "gives budget this month, so spend stays as it is."
+            )
+        else:
+            shift, action = Decimal(0), "hold"
+            reason = (
+                "No churn among its customers in the trailing window, so LTV (and LTV:CAC) cannot "
+                "be valued yet: spend stays as it is until there is evidence either way."
+            )
+        shifts.append(shift.quantize(CENT))
+        actions.append(action)
+        reasons.append(reason)
+    ranked["rank"] = range(1, len(ranked) + 1)
+    ranked["action"] = actions
+    ranked["recommended_shift"] = shifts
+    ranked["recommended_next_month_spend"] = [
+        (spend + shift).quantize(CENT) for spend, shift in zip(ranked["spend"], shifts, strict=True)
+    ]
+    ranked["reasoning"] = reasons
+    return ranked
+
+
+@dg.asset(
+    key=["revenue", "budget_reallocation"],
+    description=(
+        "Channel budget reallocation (Growth Hacker): one row per month and paid acquisition "
+        "channel (spend > 0), ranked by LTV:CAC (higher first) then CAC payback (shorter first), "
+        "with a recommended shift of next month's spend and the reasoning in plain words. "
+        "Channels below the LTV:CAC target (revenue_reallocation_ltv_to_cac_target, default 3) "
+        "or with spend but no new customers give revenue_reallocation_share (default 20%) of "
+        "their spend to the channels at or above target, in proportion to the lifetime value each "
+        "acquired (spend x LTV:CAC). When all clear the target, the weakest gives instead."
+    ),
+    group_name="revenue",
+    owners=[owner_for("Growth Hacker")],
+    tags=TAGS,
+    kinds={"duckdb", "python"},
+    deps=[UNIT_ECONOMICS_KEY],
+    partitions_def=MONTHLY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb",
+)
+def budget_reallocation(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> dg.MaterializeResult:
+    window = context.partition_time_window
+    settings = metric_settings()
+    target = float(settings["revenue_reallocation_ltv_to_cac_target"])
+    share = Decimal(str(settings["revenue_reallocation_share"]))
+    with warehouse.connect() as connection:
+        cursor = connection.execute(
+            "select month, channel, spend, new_customers, cac, ltv_to_cac, cac_payback_months "
+            "from revenue.unit_economics where channel <> 'blended' and spend > 0 "
+            "and month >= $start and month < $end order by month, channel",
+            {"start": window.start.date(), "end": window.end.date()},
+        )
+        found = pd.DataFrame(cursor.fetchall(), columns=[c[0] for c in cursor.description])
+        plans = [reallocate(group, target, share) for _, group in found.groupby("month")]
+        plan = pd.concat(plans) if plans else pd.DataFrame(columns=list(REALLOCATION_COLUMNS))
+        plan = plan[list(REALLOCATION_COLUMNS)].astype(object).where(plan.notna(), None)
+        rows = list(plan.itertuples(index=False, name=None))
+        replace_months(connection, REALLOCATION_TABLE, REALLOCATION_COLUMNS, "month", window, rows)
+        metadata = table_metadata(
+            connection,
+            REALLOCATION_TABLE,
+            preview_sql=f"select * from {REALLOCATION_TABLE} order by month desc, rank limit 10",
+        )
+    metadata["run_rows_written"] = len(rows)
+    if plans:
+        latest = plans[-1]
+        metadata["recommendation"] = dg.MetadataValue.md(
+            f"Next month's spend after {latest['month'].iloc[0]:%B %Y}:\n\n"
+            + markdown_table(latest[["rank", "channel", "ltv_to_cac", "action", "reasoning"]])
+        )
+        metadata["budget_shifted"] = float(
+            sum((s for s in latest["recommended_shift"] if s > 0), Decimal(0))
+        )
+        metadata["channels_below_target"] = int((latest["action"] == "decrease").sum())
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def build_assets() -> list[dg.AssetsDefinition]:
-    return []
+    return [forecasts, mrr_waterfall, movements_add_up, budget_reallocation]
