@@ -45,7 +45,7 @@ def _materialize_jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAs
 def build_definitions() -> dg.Definitions:
     raw_assets = build_raw_assets()
     metric_assets = [
-        *build_sql_assets(),
+        *build_sql_assets(growth.SQL_HOOKS),
         *growth.build_assets(),
         *revenue.build_assets(),
         *reliability.build_assets(),

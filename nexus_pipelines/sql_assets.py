@@ -2,11 +2,15 @@
 
 A partitioned SQL asset is written one way: the query's rows for the window replace the window's
 rows in one transaction, so a re-run, a backfill over a range and a partition-by-partition run
-all leave the same table. An unpartitioned one replaces its whole table in one transaction.
+all leave the same table. A declared look-back widens the rewritten window to the days before it
+that late data can still change. An unpartitioned asset replaces its whole table in one
+transaction. What the generic asset cannot do (a domain's own checks, pictures) a declaration
+asks for by name from the hooks its domain module provides.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -16,17 +20,30 @@ from nexus_pipelines.contract import validate_identifier
 from nexus_pipelines.metadata import table_metadata
 from nexus_pipelines.partitions import partitions_for
 from nexus_pipelines.playbook import CADENCE_IDS, owner_for
-from nexus_pipelines.settings import ASSETS_DIR, SQL_DIR, load_yaml, query_parameters
+from nexus_pipelines.settings import (
+    ASSETS_DIR,
+    SQL_DIR,
+    load_settings,
+    load_yaml,
+    metric_settings,
+    query_parameters,
+)
 from nexus_pipelines.warehouse import Warehouse, table_exists
 
 DECLARATIONS_DIR = ASSETS_DIR / "sql_assets"
+KEY_CHECK, NON_NEGATIVE_CHECK, PERCENT_CHECK = (
+    "key_unique_and_present",
+    "non_negative",
+    "rates_within_0_100",
+)
 
 
 @dataclass(frozen=True)
 class Headline:
     column: str
     label: str
-    aggregate: str  # "sum" over the written rows, or the value of the "last" partition
+    aggregate: str  # "sum" over the written rows, or the "last" non-NULL value
+    filter: tuple[tuple[str, Any], ...] = ()  # (column, value): which rows the headline reads
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,10 @@ class SqlAssetDeclaration:
     headline: Headline | None
     columns: dict[str, str]
     sql: str
+    percent_columns: tuple[str, ...] = ()
+    lookback: tuple[str, ...] = ()  # settings whose days a run re-computes before its window
+    hooks: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # (hook name, options)
+    kinds: tuple[str, ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -56,6 +77,49 @@ class SqlAssetDeclaration:
     @property
     def query_path(self) -> str:
         return f"sql/{self.domain}/{self.name}.sql"
+
+    @property
+    def order_column(self) -> str:
+        return self.partition_column or self.key[0]
+
+
+@dataclass(frozen=True)
+class WrittenRows:
+    """What one run wrote: a SQL condition selecting those rows, its parameters, and the
+    partition window the run was asked for (None when unpartitioned)."""
+
+    scope: str
+    params: dict[str, Any]
+    window: dg.TimeWindow | None
+
+
+@dataclass(frozen=True)
+class CheckHook:
+    """A check the generic asset lacks; its result is reported with the asset's own checks."""
+
+    description: str
+    evaluate: Callable[
+        [duckdb.DuckDBPyConnection, SqlAssetDeclaration, WrittenRows, Mapping[str, Any]],
+        dg.AssetCheckResult,
+    ]
+    blocking: bool = False
+
+
+@dataclass(frozen=True)
+class MetadataHook:
+    """Extra metadata for the asset page (a picture, say), computed after the write."""
+
+    evaluate: Callable[
+        [duckdb.DuckDBPyConnection, SqlAssetDeclaration, WrittenRows, Mapping[str, Any]],
+        dict[str, Any],
+    ]
+
+
+Hooks = Mapping[str, CheckHook | MetadataHook]
+
+
+def _names(raw: Any, where: str) -> tuple[str, ...]:
+    return tuple(validate_identifier(name, where) for name in raw or ())
 
 
 def _declaration(raw: dict[str, Any], source: str) -> SqlAssetDeclaration:
@@ -71,14 +135,17 @@ def _declaration(raw: dict[str, Any], source: str) -> SqlAssetDeclaration:
     partitioned = raw["partitions"] != "none"
     if partitioned != ("partition_column" in raw):
         raise ValueError(f"{where}: partition_column goes with partitioned assets only")
+    if raw.get("lookback") and raw["partitions"] != "daily":
+        raise ValueError(f"{where}: lookback applies to daily partitions only")
+    unknown_settings = set(raw.get("lookback") or ()) - metric_settings().keys()
+    if unknown_settings:
+        raise ValueError(f"{where}: lookback names unknown settings {sorted(unknown_settings)}")
     described = raw.get("columns") or {}
-    columns = [*raw["key"], *raw.get("non_negative", []), *described]
-    columns += [raw["partition_column"]] if partitioned else []
-    for column in columns:
-        validate_identifier(column, where)
+    _names([*described, *([raw["partition_column"]] if partitioned else [])], where)
     headline = raw.get("headline")
     if headline and headline.get("aggregate", "sum") not in ("sum", "last"):
         raise ValueError(f"{where}: headline aggregate must be sum or last")
+    hooks = raw.get("hooks") or {}
     return SqlAssetDeclaration(
         name=name,
         domain=domain,
@@ -88,17 +155,28 @@ def _declaration(raw: dict[str, Any], source: str) -> SqlAssetDeclaration:
         partitions=raw["partitions"],
         partition_column=raw.get("partition_column"),
         deps=tuple(raw.get("deps", [])),
-        key=tuple(raw["key"]),
-        non_negative=tuple(raw.get("non_negative", [])),
+        key=_names(raw["key"], where),
+        non_negative=_names(raw.get("non_negative"), where),
         headline=Headline(
             column=validate_identifier(headline["column"], where),
             label=validate_identifier(headline["label"], where),
             aggregate=headline.get("aggregate", "sum"),
+            filter=tuple(
+                (validate_identifier(column, where), value)
+                for column, value in (headline.get("filter") or {}).items()
+            ),
         )
         if headline
         else None,
         columns={name: " ".join(str(text).split()) for name, text in described.items()},
         sql=sql_path.read_text(encoding="utf-8"),
+        percent_columns=_names(raw.get("percent_columns"), where),
+        lookback=tuple(raw.get("lookback") or ()),
+        hooks=tuple(
+            (validate_identifier(hook, where), tuple(sorted((options or {}).items())))
+            for hook, options in hooks.items()
+        ),
+        kinds=tuple(raw.get("kinds") or ()),
     )
 
 
@@ -112,6 +190,27 @@ def load_declarations() -> list[SqlAssetDeclaration]:
     if len(set(names)) != len(names):
         raise ValueError(f"{DECLARATIONS_DIR}: an asset is declared twice")
     return declarations
+
+
+def declaration_named(name: str) -> SqlAssetDeclaration:
+    return next(item for item in load_declarations() if item.name == name)
+
+
+def lookback_days(declaration: SqlAssetDeclaration) -> int:
+    """How many days before its window a run of this asset re-computes (late data)."""
+    settings = metric_settings()
+    return sum(int(settings[name]) for name in declaration.lookback)
+
+
+def rewritten_window(
+    declaration: SqlAssetDeclaration, window_start: datetime, window_end: datetime
+) -> tuple[datetime, datetime]:
+    """The window a run really rewrites: its own, widened by the look-back (local midnight)."""
+    if not declaration.lookback:
+        return window_start, window_end
+    tz = load_settings().tz
+    first = window_start.astimezone(tz).date() - timedelta(days=lookback_days(declaration))
+    return datetime(first.year, first.month, first.day, tzinfo=tz), window_end
 
 
 def rebuild_table(connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration) -> int:
@@ -183,129 +282,195 @@ def write_window(
     return int(written[0]) if written else 0
 
 
-def _scope(
-    declaration: SqlAssetDeclaration, window: dg.TimeWindow | None
-) -> tuple[str, dict[str, Any]]:
-    """The rows a run wrote: the window's for a partitioned asset, all for the others."""
-    if window is None or declaration.partition_column is None:
-        return "true", {}
-    column = declaration.partition_column
-    bounds = {"start_date": window.start.date(), "end_date": window.end.date()}
-    return f"{column} >= $start_date and {column} < $end_date", bounds
+def _count(connection: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> int:
+    row = connection.execute(sql, params).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
 
-def _check_results(
-    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, scope: str, params
+def key_check_results(
+    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, written: WrittenRows
 ) -> list[dg.AssetCheckResult]:
-    table = declaration.qualified_name
+    """The checks every SQL asset gets, over the rows the run wrote."""
+    table, scope, params = declaration.qualified_name, written.scope, written.params
     keys = ", ".join(declaration.key)
     any_null = " or ".join(f"{part} is null" for part in declaration.key)
-    duplicates = connection.execute(
+    duplicates = _count(
+        connection,
         f"select count(*) from (select {keys} from {table} where {scope} "
         f"group by all having count(*) > 1)",
         params,
-    ).fetchone()
-    null_keys = connection.execute(
-        f"select count(*) from {table} where {scope} and ({any_null})", params
-    ).fetchone()
+    )
+    null_keys = _count(
+        connection, f"select count(*) from {table} where {scope} and ({any_null})", params
+    )
     results = [
         dg.AssetCheckResult(
-            check_name="key_unique_and_present",
-            passed=not duplicates[0] and not null_keys[0],
-            metadata={"duplicate_keys": int(duplicates[0]), "null_keys": int(null_keys[0])},
+            check_name=KEY_CHECK,
+            passed=not duplicates and not null_keys,
+            metadata={"duplicate_keys": duplicates, "null_keys": null_keys},
         )
     ]
     if declaration.non_negative:
         negative = " or ".join(f"{name} < 0" for name in declaration.non_negative)
-        bad = connection.execute(
-            f"select count(*) from {table} where {scope} and ({negative})", params
-        ).fetchone()
+        bad = _count(
+            connection, f"select count(*) from {table} where {scope} and ({negative})", params
+        )
         results.append(
             dg.AssetCheckResult(
-                check_name="non_negative",
-                passed=not bad[0],
-                metadata={"negative_rows": int(bad[0])},
+                check_name=NON_NEGATIVE_CHECK, passed=not bad, metadata={"negative_rows": bad}
+            )
+        )
+    if declaration.percent_columns:
+        outside = " or ".join(f"{c} < 0 or {c} > 100" for c in declaration.percent_columns)
+        bad = _count(
+            connection, f"select count(*) from {table} where {scope} and ({outside})", params
+        )
+        results.append(
+            dg.AssetCheckResult(
+                check_name=PERCENT_CHECK, passed=not bad, metadata={"rows_outside_0_100": bad}
             )
         )
     return results
 
 
 def _headline(
-    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, scope: str, params
+    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, written: WrittenRows
 ) -> dict[str, float]:
+    """A sum over the written rows, or the latest non-NULL value: the newest cohorts are
+    immature, and a NULL plotted as 0 would read as a collapse."""
     if not declaration.headline:
         return {}
     headline, table = declaration.headline, declaration.qualified_name
+    params = dict(written.params)
+    where = [f"({written.scope})"]
+    for index, (column, value) in enumerate(headline.filter):
+        where.append(f"{column} = $headline_{index}")
+        params[f"headline_{index}"] = value
+    condition = " and ".join(where)
     if headline.aggregate == "sum":
-        sql = f"select sum({headline.column}) from {table} where {scope}"
+        sql = f"select sum({headline.column}) from {table} where {condition}"
     else:
-        latest = declaration.partition_column or declaration.key[0]
-        sql = f"select {headline.column} from {table} where {scope} order by {latest} desc limit 1"
+        sql = (
+            f"select {headline.column} from {table} where {condition} "
+            f"and {headline.column} is not null order by {declaration.order_column} desc limit 1"
+        )
     value = connection.execute(sql, params).fetchone()
     return {headline.label: float(value[0]) if value and value[0] is not None else 0.0}
 
 
-def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
-    check_specs = [
+def _check_specs(declaration: SqlAssetDeclaration, hooks: Hooks) -> list[dg.AssetCheckSpec]:
+    key = declaration.asset_key
+    specs = [
         dg.AssetCheckSpec(
-            "key_unique_and_present",
-            asset=declaration.asset_key,
+            KEY_CHECK,
+            asset=key,
             description=f"Each ({', '.join(declaration.key)}) appears once and is never null.",
             blocking=True,
         )
     ]
     if declaration.non_negative:
-        check_specs.append(
+        specs.append(
             dg.AssetCheckSpec(
-                "non_negative",
-                asset=declaration.asset_key,
+                NON_NEGATIVE_CHECK,
+                asset=key,
                 description=f"{', '.join(declaration.non_negative)} are never negative.",
                 blocking=True,
             )
         )
+    if declaration.percent_columns:
+        specs.append(
+            dg.AssetCheckSpec(
+                PERCENT_CHECK,
+                asset=key,
+                description=f"{', '.join(declaration.percent_columns)} lie within 0-100.",
+                blocking=True,
+            )
+        )
+    for name, _ in declaration.hooks:
+        hook = hooks[name]
+        if isinstance(hook, CheckHook):
+            specs.append(
+                dg.AssetCheckSpec(
+                    name, asset=key, description=hook.description, blocking=hook.blocking
+                )
+            )
+    return specs
+
+
+def _description(declaration: SqlAssetDeclaration) -> str:
+    if not declaration.lookback:
+        return declaration.description
+    return (
+        f"{declaration.description} A daily run also re-computes the "
+        f"{lookback_days(declaration)} days before its partition, so late-arriving data "
+        "reaches the rows it belongs to."
+    )
+
+
+def build_sql_asset(
+    declaration: SqlAssetDeclaration, hooks: Hooks | None = None
+) -> dg.AssetsDefinition:
+    hooks = hooks or {}
+    missing = [name for name, _ in declaration.hooks if name not in hooks]
+    if missing:
+        raise ValueError(f"{declaration.qualified_name}: no hook named {missing}")
     partitions = partitions_for(declaration.partitions)
 
     @dg.asset(
         key=declaration.asset_key,
-        description=declaration.description,
+        description=_description(declaration),
         group_name=declaration.domain,
         owners=[owner_for(declaration.owner)],
         tags={"cadence": declaration.cadence, "domain": declaration.domain},
-        kinds={"duckdb", "sql"},
+        kinds={"duckdb", "sql", *declaration.kinds},
         deps=[dg.AssetKey(dep.split("/")) for dep in declaration.deps],
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
-        check_specs=check_specs,
+        check_specs=_check_specs(declaration, hooks),
         pool="duckdb",
     )
     def sql_asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         window = context.partition_time_window if partitions else None
-        scope, params = _scope(declaration, window)
-        order = declaration.partition_column or declaration.key[0]
         with warehouse.connect() as connection:
             if window is None:
-                written = rebuild_table(connection, declaration)
+                written_rows = rebuild_table(connection, declaration)
+                written = WrittenRows("true", {}, None)
+                written_for = "the whole table"
             else:
-                written = write_window(connection, declaration, window.start, window.end)
+                start, end = rewritten_window(declaration, window.start, window.end)
+                written_rows = write_window(connection, declaration, start, end)
+                column = declaration.partition_column
+                written = WrittenRows(
+                    f"{column} >= $start_date and {column} < $end_date",
+                    {"start_date": start.date(), "end_date": end.date()},
+                    window,
+                )
+                written_for = f"[{start.date()}, {end.date()})"
             metadata = table_metadata(
                 connection,
                 declaration.qualified_name,
                 preview_sql=(
-                    f"select * from {declaration.qualified_name} where {scope} "
-                    f"order by {order} desc limit 10"
+                    f"select * from {declaration.qualified_name} where {written.scope} "
+                    f"order by {declaration.order_column} desc limit 10"
                 ),
-                preview_params=params,
+                preview_params=written.params,
                 descriptions=declaration.columns,
             )
-            metadata |= _headline(connection, declaration, scope, params)
-            checks = _check_results(connection, declaration, scope, params)
-        written_for = (
-            f"[{params['start_date']}, {params['end_date']})" if params else "the whole table"
+            metadata |= _headline(connection, declaration, written)
+            checks = key_check_results(connection, declaration, written)
+            for name, options in declaration.hooks:
+                hook = hooks[name]
+                outcome = hook.evaluate(connection, declaration, written, dict(options))
+                if isinstance(hook, CheckHook):
+                    checks.append(outcome)
+                else:
+                    metadata |= outcome
+        context.log.info(
+            f"{declaration.qualified_name}: wrote {written_rows} rows for {written_for}"
         )
-        context.log.info(f"{declaration.qualified_name}: wrote {written} rows for {written_for}")
         # Per run, not per partition: a range backfill attaches them to each of its partitions.
         metadata |= {
-            "run_rows_written": written,
+            "run_rows_written": written_rows,
             "run_window": written_for,
             "sql": dg.MetadataValue.md(f"```sql\n{declaration.sql.strip()}\n```"),
         }
@@ -314,5 +479,5 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
     return sql_asset
 
 
-def build_sql_assets() -> list[dg.AssetsDefinition]:
-    return [build_sql_asset(declaration) for declaration in load_declarations()]
+def build_sql_assets(hooks: Hooks | None = None) -> list[dg.AssetsDefinition]:
+    return [build_sql_asset(declaration, hooks) for declaration in load_declarations()]
