@@ -12,21 +12,11 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 
-from nexus_pipelines.cadences import SCHEDULED, build_review_assets, build_schedule
-from nexus_pipelines.playbook import cadence
-from nexus_pipelines.scorecard import build_scorecard_asset
-from nexus_pipelines.sql_assets import build_sql_assets
-from nexus_pipelines.warehouse import Warehouse
+from nexus_pipelines.cadences import SCHEDULED
+from nexus_pipelines.definitions import defs
 
-ASSETS = [*build_sql_assets(), build_scorecard_asset(), *build_review_assets()]
-
-
-SCHEDULES = {c.id: build_schedule(cadence(c.id), ASSETS) for c in SCHEDULED}
-DEFS = dg.Definitions(
-    assets=ASSETS,
-    schedules=list(SCHEDULES.values()),
-    resources={"warehouse": Warehouse(database=":memory:")},
-)
+REPOSITORY = defs.get_repository_def()
+SCHEDULES = {c.id: REPOSITORY.get_schedule_def(f"{c.id}_cadence_schedule") for c in SCHEDULED}
 
 
 def schedule_for(cadence_id: str) -> dg.ScheduleDefinition:
@@ -34,9 +24,7 @@ def schedule_for(cadence_id: str) -> dg.ScheduleDefinition:
 
 
 def evaluate(schedule: dg.ScheduleDefinition, when: datetime):
-    context = dg.build_schedule_context(
-        scheduled_execution_time=when, repository_def=DEFS.get_repository_def()
-    )
+    context = dg.build_schedule_context(scheduled_execution_time=when, repository_def=REPOSITORY)
     return list(schedule.evaluate_tick(context).run_requests or [])
 
 
@@ -68,8 +56,10 @@ def test_daily_schedule_asks_for_yesterdays_partition() -> None:
     assert [request.partition_key for request in requests] == ["2026-12-31"]
 
 
-def test_unpartitioned_cadences_run_without_a_partition() -> None:
+def test_monthly_schedule_asks_for_last_month_and_weekly_for_no_partition() -> None:
     requests = evaluate(schedule_for("monthly"), datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    assert [request.partition_key for request in requests] == ["2026-11-01"]
+    requests = evaluate(schedule_for("weekly"), datetime(2026, 11, 30, 7, 0, tzinfo=UTC))
     assert len(requests) == 1 and requests[0].partition_key is None
 
 
@@ -93,14 +83,16 @@ def test_biweekly_runs_every_other_week_across_month_and_year(monday: date, runs
 
 
 def test_schedules_select_exactly_the_assets_tagged_with_their_cadence() -> None:
-    daily = DEFS.resolve_job_def("daily_cadence_job")
-    assert {key.to_user_string() for key in daily.asset_layer.executable_asset_keys} == {
-        "growth/daily_active_users",
-        "growth/signups_by_channel_daily",
-        "reporting/scorecard",
-        "reporting/daily_review",
-    }
-    quarterly = DEFS.resolve_job_def("quarterly_cadence_job")
-    assert {k.to_user_string() for k in quarterly.asset_layer.executable_asset_keys} == {
-        "reporting/quarterly_review"
-    }
+    tagged: dict[str, set[str]] = {}
+    for assets in defs.assets:
+        for spec in assets.specs:
+            if "cadence" in spec.tags:
+                tagged.setdefault(spec.tags["cadence"], set()).add(spec.key.to_user_string())
+    for cadence in SCHEDULED:
+        job = defs.resolve_job_def(f"{cadence.id}_cadence_job")
+        selected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+        assert selected == tagged[cadence.id], cadence.id
+        assert f"reporting/{cadence.id}_review" in selected
+    daily = tagged["daily"]
+    assert {"growth/daily_active_users", "reporting/scorecard"} <= daily
+    assert "growth/cohort_retention_weekly" not in daily
