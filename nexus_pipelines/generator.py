@@ -1094,9 +1094,11 @@ class _Company:
         where[:2] = rng.choice(np.flatnonzero(_FACING), 2)
         detected[:2] = c.t0 + rng.integers(c.days * DAY // 4, c.days * DAY * 3 // 4, 2)
         rolled_back[cause[caused & (severity <= 1) & (rng.random(n) < 0.6)]] = True
-        ack_mean = np.array([240, 900, 5400, DAY])[severity]
+        # Acknowledgement and repair times per severity: most incidents are fixed within an hour
+        # or two, so the mean time to restore is 60-90 minutes, above the playbook's 30.
+        ack_mean = np.array([240, 900, 1800, 2400])[severity]
         acknowledged = detected + 30 + rng.exponential(ack_mean).astype(np.int64)
-        fix = np.array([40 * 60, 60 * 60, 5 * 3600, 3 * DAY])[severity] * rng.lognormal(0, 0.6, n)
+        fix = np.array([30, 45, 60, 75])[severity] * 60 * rng.lognormal(0, 0.6, n)
         fixed = np.maximum(acknowledged + 60, detected + fix.astype(np.int64))
         still_open = ((severity >= 2) & (rng.random(n) < 0.06)) | (fixed >= c.end)
         postmortem = fixed + rng.integers(DAY, 8 * DAY, n)

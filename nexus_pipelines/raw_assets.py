@@ -195,7 +195,7 @@ def build_raw_assets() -> dg.AssetsDefinition:
     return raw_tables
 
 
-def _settle_seconds() -> float:
+def landing_settle_seconds() -> float:
     """Files younger than this may still be being written; the sensor waits for them."""
     return float(os.environ.get("NEXUS_LANDING_SETTLE_SECONDS", "10"))
 
@@ -212,7 +212,7 @@ def build_landing_sensor(raw_assets: dg.AssetsDefinition) -> dg.SensorDefinition
     def landing_folder_sensor(context: dg.SensorEvaluationContext):
         landing = load_settings().landing_dir
         seen: dict[str, list[int]] = json.loads(context.cursor) if context.cursor else {}
-        settle, now = _settle_seconds(), time.time()
+        settle, now = landing_settle_seconds(), time.time()
         fresh: list[Path] = []
         unknown: list[str] = []
         for path in list_landing_files(landing):
