@@ -60,6 +60,9 @@ def materialize_job(partitioning: str) -> dg.JobDefinition:
     return defs.resolve_job_def(materialize_job_name(partitioning))
 
 
+COARSENESS = {"none": 0, "daily": 1, "monthly": 2}
+
+
 @dataclass(frozen=True)
 class PlannedRun:
     partitioning: str  # "daily", "monthly", or "none" for a run of unpartitioned assets only
@@ -67,9 +70,11 @@ class PlannedRun:
 
 
 def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[PlannedRun]:
-    """Runs in dependency order. A Dagster job holds one partitioning, so each wave of assets
-    whose upstreams are done becomes one run per partitioning; unpartitioned assets ride along
-    with the wave's first run."""
+    """Runs in dependency order, as few as possible. A Dagster job holds one partitioning, so
+    each run takes, for one partitioning, every remaining asset of it (or unpartitioned) whose
+    upstreams are done or in the same run; the partitioning that can run the most goes first, and
+    on a tie the coarser one, so that the costly daily run (an event per day and asset) can take
+    in more assets afterwards."""
     upstream: dict[dg.AssetKey, set[dg.AssetKey]] = {}
     partitioning: dict[dg.AssetKey, str] = {}
     for definition in assets:
@@ -78,39 +83,38 @@ def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[Pl
                 continue
             upstream[key] = set(definition.asset_deps.get(key, set()))
             partitioning[key] = partitioning_name(definition.partitions_def)
-    remaining, runs = set(upstream), []
+    remaining: set[dg.AssetKey] = set(upstream)
+    runs = []
     while remaining:
-        ready = {key for key in remaining if not upstream[key] & remaining}
-        if not ready:
-            raise ValueError(
-                f"dependency cycle among {sorted(k.to_user_string() for k in remaining)}"
-            )
-        groups: dict[str, list[dg.AssetKey]] = {}
-        for key in sorted(ready, key=lambda k: k.to_user_string()):
-            groups.setdefault(partitioning[key], []).append(key)
-        unpartitioned = groups.pop("none", [])
-        partitioned = sorted(groups.items())
-        if not partitioned:
-            runs.append(PlannedRun("none", tuple(unpartitioned)))
-        for index, (name, keys) in enumerate(partitioned):
-            runs.append(PlannedRun(name, tuple(keys + unpartitioned if index == 0 else keys)))
-        remaining -= ready
-    return _merge_adjacent(runs)
+        candidates = {partitioning[key] for key in remaining} - {"none"} or {"none"}
+        name, keys = max(
+            ((name, _runnable(name, remaining, upstream, partitioning)) for name in candidates),
+            key=lambda item: (len(item[1]), COARSENESS[item[0]]),
+        )
+        if not keys:
+            names = sorted(key.to_user_string() for key in remaining)
+            raise ValueError(f"dependency cycle among {names}")
+        runs.append(PlannedRun(name, tuple(sorted(keys, key=lambda k: k.to_user_string()))))
+        remaining -= keys
+    return runs
 
 
-def _merge_adjacent(runs: list[PlannedRun]) -> list[PlannedRun]:
-    """Consecutive runs that one job can hold become one run (Dagster orders within a run)."""
-    merged: list[PlannedRun] = []
-    for run in runs:
-        previous = merged[-1] if merged else None
-        if previous and "none" in (previous.partitioning, run.partitioning):
-            name = run.partitioning if previous.partitioning == "none" else previous.partitioning
-            merged[-1] = PlannedRun(name, previous.keys + run.keys)
-        elif previous and previous.partitioning == run.partitioning:
-            merged[-1] = PlannedRun(run.partitioning, previous.keys + run.keys)
-        else:
-            merged.append(run)
-    return merged
+def _runnable(
+    name: str,
+    remaining: set[dg.AssetKey],
+    upstream: dict[dg.AssetKey, set[dg.AssetKey]],
+    partitioning: dict[dg.AssetKey, str],
+) -> set[dg.AssetKey]:
+    """The remaining assets one run of this partitioning can hold, upstreams first."""
+    chosen: set[dg.AssetKey] = set()
+    grown = True
+    while grown:
+        grown = False
+        for key in remaining - chosen:
+            if partitioning[key] in (name, "none") and upstream[key] & remaining <= chosen:
+                chosen.add(key)
+                grown = True
+    return chosen
 
 
 def _range_tags(partitioning: str, start: date, end: date) -> dict[str, str] | None:

@@ -1,10 +1,10 @@
 """`nexus materialize` plans runs: one partitioning per run, upstream runs first.
 
 Hand-worked graph: raw (unpartitioned) -> a (daily) -> b (unpartitioned) -> c (monthly) -> d
-(unpartitioned), and e (unpartitioned, no upstream). Waves by readiness: {raw, e}, {a}, {b}, {c},
-{d}. Unpartitioned assets join the run next to them, so the plan is two runs: daily with raw, e,
-a and b; then monthly with c and d. c can only start after b, which needs a: that is why the
-monthly run comes second.
+(unpartitioned), and e (unpartitioned, no upstream). A daily run can hold raw, e, a and b (c is
+monthly, d needs c); a monthly run could hold only raw and e (c needs b, which needs a). The
+larger goes first: daily {a, b, e, raw}, then monthly {c, d}. Independent chains of two
+partitionings (f daily, g monthly below) each take one run rather than alternating.
 """
 
 import dagster as dg
@@ -45,13 +45,41 @@ def names(run) -> list[str]:
 def test_runs_follow_dependencies_with_one_partitioning_each() -> None:
     runs = plan_runs([raw_src, a, b, c, d, e])
     assert [run.partitioning for run in runs] == ["daily", "monthly"]
-    assert names(runs[0]) == ["e", "raw/src", "a", "b"]
+    assert names(runs[0]) == ["a", "b", "e", "raw/src"]
     assert names(runs[1]) == ["c", "d"]
+
+
+@dg.asset(deps=[a], partitions_def=DAILY)
+def f() -> None: ...
+
+
+@dg.asset(deps=[raw_src], partitions_def=MONTHLY)
+def g() -> None: ...
+
+
+@dg.asset(deps=[g])
+def h() -> None: ...
+
+
+@dg.asset(deps=[h], partitions_def=DAILY)
+def i() -> None: ...
+
+
+def test_independent_chains_do_not_alternate() -> None:
+    """raw -> a -> f (daily chain); raw -> g (monthly) -> h -> i (daily, needs the monthly).
+    A daily run first could hold raw, a, f (i waits on g); a monthly run first raw, g, h. Tie at
+    three: the coarser (monthly) goes first, and then one daily run takes a, f and i: two runs,
+    where daily first would have needed three (daily, monthly, daily)."""
+    runs = plan_runs([raw_src, a, f, g, h, i])
+    assert [(run.partitioning, names(run)) for run in runs] == [
+        ("monthly", ["g", "h", "raw/src"]),
+        ("daily", ["a", "f", "i"]),
+    ]
 
 
 def test_without_ingest_the_raw_assets_are_left_out() -> None:
     runs = plan_runs([raw_src, a, b, c, d, e], ingest=False)
-    assert names(runs[0]) == ["a", "e", "b"]
+    assert names(runs[0]) == ["a", "b", "e"]
 
 
 def test_a_cycle_is_reported() -> None:
