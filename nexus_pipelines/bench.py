@@ -16,6 +16,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from nexus_pipelines.settings import PROJECT_DIR
@@ -33,6 +34,7 @@ def _stage(args: argparse.Namespace) -> dict:
     """Run one stage in this process and return its figures."""
     begun = time.perf_counter()
     start = datetime.now(UTC).date() - timedelta(days=DAYS)
+    domains: dict[str, float] = {}
     if args.stage == "generate":
         from nexus_pipelines.generator import generate_company
 
@@ -50,7 +52,8 @@ def _stage(args: argparse.Namespace) -> dict:
         from nexus_pipelines.runner import materialize_everything
 
         with dg.instance_for_test() as instance:
-            materialize_everything(start=start, ingest=False, instance=instance)
+            run_ids = materialize_everything(start=start, ingest=False, instance=instance)
+            domains = _seconds_by_domain(instance, run_ids)
         rows = _derived_rows()
     else:  # what the daily schedule runs each morning: yesterday's partition and its reports
         import dagster as dg
@@ -63,9 +66,23 @@ def _stage(args: argparse.Namespace) -> dict:
                 instance=instance, partition_key=DAILY.get_last_partition_key()
             )
             assert result.success
+            domains = _seconds_by_domain(instance, [result.run_id])
         rows = _derived_rows()
     seconds = time.perf_counter() - begun
-    return {"rows": rows, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {"rows": rows, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()} | (
+        {"domains": domains} if args.stage in ("materialize", "daily") else {}
+    )
+
+
+def _seconds_by_domain(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, float]:
+    """Step time per domain (the asset key's first part), from Dagster's own step records."""
+    totals: dict[str, float] = {}
+    for run_id in run_ids:
+        for step in instance.get_run_step_stats(run_id):
+            domain = step.step_key.split("__")[0]
+            duration = (step.end_time or 0) - (step.start_time or 0)
+            totals[domain] = totals.get(domain, 0.0) + duration
+    return dict(sorted(totals.items()))
 
 
 def _derived_rows() -> int:
@@ -132,7 +149,11 @@ def run(scales: list[int]) -> str:
         "| scale | stage | rows | seconds | rows/s | peak RSS (MB) |",
         "|---|---|---|---|---|---|",
     ]
-    for users in scales:
+    by_domain = [
+        "| scale | run | " + " | ".join(DOMAINS) + " |",
+        "|---|---|" + "---|" * len(DOMAINS),
+    ]
+    for index, users in enumerate(scales):
         scale = f"{users:,} users x {DAYS} days"
         with tempfile.TemporaryDirectory(prefix="nexus-bench-") as folder:
             workdir = Path(folder)
@@ -140,15 +161,30 @@ def run(scales: list[int]) -> str:
                 figures = _run_stage(stage, users, workdir)
                 lines.append(_row(scale, stage, figures))
                 print(lines[-1], flush=True)
-            for executor in ("multiprocess", "in_process"):
+            # the executor comparison at the first scale only: it decided the default
+            for executor in ("multiprocess", "in_process")[0 if index == 0 else 1 :]:
                 figures = _run_stage("materialize", users, workdir, executor)
                 lines.append(_row(scale, f"materialise derived assets ({executor})", figures))
                 print(lines[-1], flush=True)
+            by_domain.append(_domain_row(scale, "all derived assets, in-process", figures))
             figures = _run_stage("daily", users, workdir)
             lines.append(_row(scale, "materialise one day (daily cadence job)", figures))
             print(lines[-1], flush=True)
+            by_domain.append(_domain_row(scale, "one day (daily cadence job)", figures))
             shutil.rmtree(workdir / "landing", ignore_errors=True)
-    return "\n".join(lines)
+    return "\n".join(lines) + (
+        "\n\nStep seconds per domain inside those runs (Dagster's step records):\n\n"
+        + "\n".join(by_domain)
+    )
+
+
+DOMAINS = ("growth", "revenue", "reliability", "support", "reporting")
+
+
+def _domain_row(scale: str, run_name: str, figures: dict) -> str:
+    seconds = figures.get("domains", {})
+    cells = " | ".join(f"{seconds[d]:.1f}" if d in seconds else "-" for d in DOMAINS)
+    return f"| {scale} | {run_name} | {cells} |"
 
 
 def write_results(table: str, scales: list[int]) -> None:
