@@ -1100,7 +1100,10 @@ class _Company:
         acknowledged = detected + 30 + rng.exponential(ack_mean).astype(np.int64)
         fix = np.array([30, 45, 60, 75])[severity] * 60 * rng.lognormal(0, 0.6, n)
         fixed = np.maximum(acknowledged + 60, detected + fix.astype(np.int64))
-        still_open = ((severity >= 2) & (rng.random(n) < 0.06)) | (fixed >= c.end)
+        # Minor incidents are sometimes left open, but only recent ones: an incident open for
+        # months would be a data error, not operations.
+        recent = detected >= c.end - 14 * DAY
+        still_open = ((severity >= 2) & recent & (rng.random(n) < 0.5)) | (fixed >= c.end)
         postmortem = fixed + rng.integers(DAY, 8 * DAY, n)
         reviewed = ~still_open & (rng.random(n) < np.where(severity <= 1, 0.85, 0.04))
         order = np.argsort(detected, kind="stable")

@@ -202,8 +202,8 @@ def render_health_report(connection: duckdb.DuckDBPyConnection, generated_at: da
     open_incidents = _frame(
         connection,
         "reliability.open_incidents",
-        "select incident_id, severity, service_id, round(age_minutes) as age_minutes, "
-        "target_status from reliability.open_incidents order by severity, age_minutes desc",
+        "select incident_id, severity, service_id, round(age_minutes / 60, 1) as age_hours, "
+        "target_status from reliability.open_incidents order by severity, age_hours desc",
     )
     incidents = _frame(
         connection,

@@ -160,6 +160,13 @@ def store_scorecard(connection: duckdb.DuckDBPyConnection, rows: list[MetricStat
         raise
 
 
+def _verdict(metric: SuccessMetric, row: MetricStatus) -> str:
+    """One line the checks tab shows, so that 'no data' never reads as 'missed'."""
+    if row.value is None:
+        return f"No data ({row.note}): not evaluated against {metric.target_text} {metric.unit}"
+    return f"{row.status}: {row.value:,.2f} against {metric.target_text} {metric.unit}"
+
+
 def _target_check_name(metric: SuccessMetric) -> str:
     return f"target_{metric.id}"
 
@@ -212,9 +219,12 @@ def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefi
                 descriptions={name: meaning for name, (_, meaning) in SCORECARD_COLUMNS.items()},
             )
         by_id = {row.metric: row for row in rows}
-        shown = ["metric", "value", "comparator", "target", "status", "owner"]
-        metadata["preview"] = dg.MetadataValue.md(markdown_table(scorecard_frame(rows)[shown]))
-        metadata |= {f"value_{row.metric}": row.value for row in rows if row.value is not None}
+        shown = ["metric", "value", "unit", "comparator", "target", "status", "owner"]
+        preview = scorecard_frame(rows)[shown].assign(value=lambda f: f["value"].round(2))
+        metadata["preview"] = dg.MetadataValue.md(markdown_table(preview))
+        metadata |= {
+            f"value_{row.metric}": round(row.value, 4) for row in rows if row.value is not None
+        }
         metadata |= {
             "as_of": as_of.isoformat(),
             "metrics_met": sum(row.status == MET for row in rows),
@@ -232,9 +242,10 @@ def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefi
                     check_name=_target_check_name(metric),
                     passed=by_id[metric.id].status == MET,
                     severity=dg.AssetCheckSeverity.WARN,
+                    description=_verdict(metric, by_id[metric.id]),
                     metadata={
                         "status": by_id[metric.id].status,
-                        "value": by_id[metric.id].value
+                        "value": round(by_id[metric.id].value, 4)
                         if by_id[metric.id].value is not None
                         else dg.MetadataValue.null(),
                         "target": f"{metric.target_text} {metric.unit}",

@@ -119,6 +119,8 @@ def test_scorecard_asset_stores_a_snapshot_and_checks_each_target(
     assert checks["target_uptime_pct"].passed
     assert not checks["target_mttr_minutes"].passed
     assert not checks["target_nps"].passed
+    assert checks["target_nps"].description.startswith("No data (source not materialised")
+    assert checks["target_mttr_minutes"].description == "missed: 45.00 against < 30 min"
     assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks.values())
     with warehouse.connect(read_only=True) as connection:
         stored = connection.execute(
