@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 
 PREVIEW_ROWS = 10
@@ -38,6 +40,23 @@ def column_schema(
     )
 
 
+def _cell(value: Any) -> str:
+    """How one value reads in a table: dates as dates, floats to two decimals, yes/no."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        return f"{value:.2f}" if value == 0 or abs(value) >= 0.01 else f"{value:.2g}"
+    if (
+        isinstance(value, pd.Timestamp | datetime)
+        and value.tzinfo is None
+        and value == (value.replace(hour=0, minute=0, second=0, microsecond=0))
+    ):
+        return value.date().isoformat()
+    return str(value)
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     """A pipe table without the `tabulate` dependency that pandas.to_markdown needs."""
     if frame.empty:
@@ -45,8 +64,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(str(column) for column in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
     body = [
-        "| " + " | ".join("" if pd.isna(value) else str(value) for value in row) + " |"
-        for row in frame.itertuples(index=False)
+        "| " + " | ".join(_cell(value) for value in row) + " |"
+        for row in frame.astype(object).itertuples(index=False)
     ]
     return "\n".join([header, rule, *body])
 

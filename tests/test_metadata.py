@@ -19,7 +19,18 @@ def test_png_markdown_embeds_a_small_png() -> None:
     assert text.endswith("a line")
 
 
-def test_markdown_table_renders_nulls_as_blank_cells() -> None:
-    frame = pd.DataFrame({"metric": ["a", "b"], "value": [1.5, None]})
-    assert markdown_table(frame) == "| metric | value |\n|---|---|\n| a | 1.5 |\n| b |  |"
+def test_markdown_table_renders_values_as_an_analyst_reads_them() -> None:
+    frame = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2026-11-24 00:00", "2026-11-24 06:30"]),
+            "value": [58.2378223495702, None],
+            "small": [0.00123, 0.0],
+            "spike": [True, False],
+        }
+    )
+    assert markdown_table(frame) == (
+        "| day | value | small | spike |\n|---|---|---|---|\n"
+        "| 2026-11-24 | 58.24 | 0.0012 | yes |\n"
+        "| 2026-11-24 06:30:00 |  | 0.00 | no |"
+    )
     assert markdown_table(frame.iloc[0:0]) == "_no rows_"
