@@ -23,6 +23,7 @@ from nexus_pipelines.sql_assets import (
     MetadataHook,
     SqlAssetDeclaration,
     WrittenRows,
+    count_value,
     rewritten_window,
 )
 from nexus_pipelines.warehouse import Warehouse
@@ -30,11 +31,6 @@ from nexus_pipelines.warehouse import Warehouse
 DOMAIN = "growth"
 HEATMAP_COHORTS = 12
 HEATMAP_PERIODS = 12
-
-
-def _count(connection: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> int:
-    row = connection.execute(sql, params).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
 
 
 def cohorts_sum_to_signups(
@@ -53,14 +49,14 @@ def cohorts_sum_to_signups(
     def within(column: str) -> str:
         return "true" if window is None else f"{column} >= $first and {column} < $end"
 
-    sizes = _count(
+    sizes = count_value(
         connection,
         f"select sum(size) from (select any_value({options['size_column']}) as size "
         f"from {declaration.qualified_name} where {within(cohort_column)} "
         f"group by {cohort_column})",
         params,
     )
-    signups = _count(
+    signups = count_value(
         connection,
         f"select sum(signups) from growth.signups_by_channel_daily where {within(signup_cohort)}",
         params,
@@ -82,7 +78,7 @@ def no_activity_before_signup(
     if written.window is None:
         raise ValueError(f"{declaration.qualified_name}: this check needs a partitioned asset")
     start, end = rewritten_window(declaration, written.window.start, written.window.end)
-    found = _count(
+    found = count_value(
         connection,
         "select count(*) from raw.events inner join raw.users using (user_id) "
         "where events.occurred_at >= $start and events.occurred_at < $end "

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,25 @@ def landing_settle_seconds() -> float:
     return float(os.environ.get("NEXUS_LANDING_SETTLE_SECONDS", "10"))
 
 
+def file_signature(path: Path) -> list[int]:
+    """What a sensor cursor remembers of a file: a changed size or mtime means new content."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def changed_files(
+    paths: Iterable[Path], seen: dict[str, list[int]], base: Path
+) -> list[tuple[str, Path]]:
+    """Settled files whose signature differs from the cursor's record, by path under base."""
+    settle, now = landing_settle_seconds(), time.time()
+    return [
+        (str(path.relative_to(base)), path)
+        for path in paths
+        if now - path.stat().st_mtime >= settle
+        and seen.get(str(path.relative_to(base))) != file_signature(path)
+    ]
+
+
 def build_landing_sensor(raw_assets: dg.AssetsDefinition) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_folder_sensor",
@@ -212,20 +232,14 @@ def build_landing_sensor(raw_assets: dg.AssetsDefinition) -> dg.SensorDefinition
     def landing_folder_sensor(context: dg.SensorEvaluationContext):
         landing = load_settings().landing_dir
         seen: dict[str, list[int]] = json.loads(context.cursor) if context.cursor else {}
-        settle, now = landing_settle_seconds(), time.time()
         fresh: list[Path] = []
         unknown: list[str] = []
-        for path in list_landing_files(landing):
-            stat = path.stat()
-            signature = [stat.st_size, stat.st_mtime_ns]
-            relative = str(path.relative_to(landing))
-            if seen.get(relative) == signature or now - stat.st_mtime < settle:
-                continue
+        for relative, path in changed_files(list_landing_files(landing), seen, landing):
             if table_for_path(path, landing) is None:
                 unknown.append(relative)
                 continue
             fresh.append(path)
-            seen[relative] = signature
+            seen[relative] = file_signature(path)
         if unknown:
             context.log.warning(
                 f"Not a contract table, left in place: {unknown}. Name files <table>.csv, "

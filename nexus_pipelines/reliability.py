@@ -14,8 +14,6 @@ The SQL assets (assets/sql_assets/reliability.yaml, support.yaml) compute the me
 
 import hashlib
 import json
-import time
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +41,7 @@ from nexus_pipelines.incident_feed import (
 from nexus_pipelines.ingest import file_digest, list_landing_files, table_for_path
 from nexus_pipelines.metadata import markdown_table, table_metadata
 from nexus_pipelines.playbook import owner_for
-from nexus_pipelines.raw_assets import landing_settle_seconds
+from nexus_pipelines.raw_assets import changed_files, file_signature
 from nexus_pipelines.settings import load_settings, metric_settings
 from nexus_pipelines.warehouse import Warehouse, table_exists
 
@@ -170,8 +168,7 @@ def _frame(connection: duckdb.DuckDBPyConnection, table: str, sql: str) -> pd.Da
     schema, name = table.split(".")
     if not table_exists(connection, schema, name):
         return pd.DataFrame()
-    frame = connection.execute(sql).df()
-    return frame.round(dict.fromkeys(frame.select_dtypes("float").columns, 3))
+    return connection.execute(sql).df()
 
 
 def render_health_report(connection: duckdb.DuckDBPyConnection, generated_at: datetime) -> str:
@@ -350,26 +347,6 @@ def build_assets() -> list[dg.AssetsDefinition]:
 # --------------------------------------------------------------------------- landing readers
 
 
-def _signature(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns]
-
-
-def _settled(path: Path) -> bool:
-    return time.time() - path.stat().st_mtime >= landing_settle_seconds()
-
-
-def changed_files(
-    paths: Iterable[Path], seen: dict[str, list[int]], base: Path
-) -> list[tuple[str, Path]]:
-    """Settled files whose size or modification time differs from the cursor's record."""
-    return [
-        (str(path.relative_to(base)), path)
-        for path in paths
-        if _settled(path) and seen.get(str(path.relative_to(base))) != _signature(path)
-    ]
-
-
 def landing_files(table: str) -> list[Path]:
     landing = load_settings().landing_dir
     return [path for path in list_landing_files(landing) if table_for_path(path, landing) == table]
@@ -424,7 +401,7 @@ def _new_probes(
     probes: list[dict[str, Any]] = []
     for relative, path in changed_files(landing_files("health_checks"), seen, landing):
         probes += read_landing_columns(path, _PROBE_TYPES, ("checked_at", since))
-        seen[relative] = _signature(path)
+        seen[relative] = file_signature(path)
     return sorted(probes, key=lambda row: (row["checked_at"], row["service_id"])), seen
 
 
@@ -457,7 +434,7 @@ def build_feed_sensor() -> dg.SensorDefinition:
         urgent: list[FeedEvent] = []
         readable: list[Path] = []
         for relative, path in fresh:
-            cursor[relative] = _signature(path)
+            cursor[relative] = file_signature(path)
             try:
                 events = read_feed_file(path)
             except ValueError as error:  # json.JSONDecodeError is a ValueError too
@@ -632,7 +609,7 @@ def build_response_watch_sensor() -> dg.SensorDefinition:
                     waiting.pop(row["ticket_id"], None)
                 else:
                     waiting[row["ticket_id"]] = _iso(row["created_at"])
-            files[relative] = _signature(path)
+            files[relative] = file_signature(path)
         raised = 0
         for incident in overdue_incidents(incident_states(read_feed(feed_dir())), now):
             raised += alerts.raise_alert(

@@ -282,7 +282,7 @@ def write_window(
     return int(written[0]) if written else 0
 
 
-def _count(connection: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> int:
+def count_value(connection: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> int:
     row = connection.execute(sql, params).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
@@ -294,13 +294,13 @@ def key_check_results(
     table, scope, params = declaration.qualified_name, written.scope, written.params
     keys = ", ".join(declaration.key)
     any_null = " or ".join(f"{part} is null" for part in declaration.key)
-    duplicates = _count(
+    duplicates = count_value(
         connection,
         f"select count(*) from (select {keys} from {table} where {scope} "
         f"group by all having count(*) > 1)",
         params,
     )
-    null_keys = _count(
+    null_keys = count_value(
         connection, f"select count(*) from {table} where {scope} and ({any_null})", params
     )
     results = [
@@ -312,7 +312,7 @@ def key_check_results(
     ]
     if declaration.non_negative:
         negative = " or ".join(f"{name} < 0" for name in declaration.non_negative)
-        bad = _count(
+        bad = count_value(
             connection, f"select count(*) from {table} where {scope} and ({negative})", params
         )
         results.append(
@@ -322,7 +322,7 @@ def key_check_results(
         )
     if declaration.percent_columns:
         outside = " or ".join(f"{c} < 0 or {c} > 100" for c in declaration.percent_columns)
-        bad = _count(
+        bad = count_value(
             connection, f"select count(*) from {table} where {scope} and ({outside})", params
         )
         results.append(
