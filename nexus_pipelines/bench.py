@@ -52,7 +52,7 @@ def _stage(args: argparse.Namespace) -> dict:
         from nexus_pipelines.runner import materialize_everything
 
         with dg.instance_for_test() as instance:
-            run_ids = materialize_everything(start=start, ingest=False, instance=instance)
+            run_ids = materialize_everything(start=start, ingest=False, instance=instance).run_ids
             domains = _seconds_by_domain(instance, run_ids)
         rows = _derived_rows()
     else:  # what the daily schedule runs each morning: yesterday's partition and its reports

@@ -11,11 +11,15 @@ import warnings
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import BetaWarning
 
+if TYPE_CHECKING:
+    from nexus_pipelines.runner import MaterializeSummary
+
 from nexus_pipelines.contract import REFERENCE_PATH, render_reference, write_reference
-from nexus_pipelines.settings import load_settings
+from nexus_pipelines.settings import load_settings, write_company_overrides
 
 
 def _date(text: str) -> date:
@@ -47,30 +51,29 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from nexus_pipelines.runner import ingest_landing
+    from nexus_pipelines.runner import ingest_landing, ingest_lines
 
     report = ingest_landing(args.dir, [Path(f) for f in args.files] or None)
-    for result in report.files:
-        line = (
-            f"{result.status:<8} {result.path}: {result.rows_in} in, {result.loaded} loaded, "
-            f"{result.quarantined} quarantined, {result.duplicates} duplicates"
-        )
-        print(line + (f"\n         {result.error}" if result.error else ""))
-    rejected = sum(result.status == "rejected" for result in report.files)
-    print(
-        f"{len(report.files)} files: {sum(r.rows_in for r in report.files):,} rows in, "
-        f"{sum(r.loaded for r in report.files):,} loaded, "
-        f"{sum(r.quarantined for r in report.files):,} quarantined, "
-        f"{sum(r.duplicates for r in report.files):,} duplicates, {rejected} files rejected"
-    )
-    return 1 if rejected else 0
+    print("\n".join(ingest_lines(report, every_file=True)))
+    return 1 if any(result.status == "rejected" for result in report.files) else 0
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
     from nexus_pipelines.runner import materialize_everything
 
-    materialize_everything(start=args.start, end=args.end, ingest=not args.skip_ingest)
-    return 0
+    summary = materialize_everything(start=args.start, end=args.end, ingest=not args.skip_ingest)
+    return _report(summary)
+
+
+def _report(summary: MaterializeSummary) -> int:
+    """The run's own record decides the exit code: anything not materialised is a failure."""
+    print(("Done: " if summary.ok else "Incomplete: ") + summary.line())
+    if summary.not_started:
+        print(
+            f"Not started, because an earlier run did not finish its work: "
+            f"{len(summary.not_started)} assets"
+        )
+    return 0 if summary.ok else 1
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
@@ -85,7 +88,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
         )
         return 2
     with Warehouse().connect(read_only=True) as connection:
-        rows = compute_scorecard(connection, args.as_of or default_as_of())
+        rows = compute_scorecard(connection, args.as_of or default_as_of(connection))
     if args.json:
         print(json.dumps([row.public() for row in rows], indent=2))
     else:
@@ -94,20 +97,25 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Build the demo from nothing: a fresh landing folder and warehouse, then every asset."""
-    from nexus_pipelines.generator import generate_company
-    from nexus_pipelines.runner import materialize_everything
-
+    """Build the demo from nothing: a fresh landing folder and warehouse, a company founded on
+    its data's first day (so no partition precedes the data), then every asset."""
     settings = load_settings()
     shutil.rmtree(settings.landing_dir, ignore_errors=True)
     settings.duckdb_path.unlink(missing_ok=True)
     Path(f"{settings.duckdb_path}.wal").unlink(missing_ok=True)
     start = _demo_start(args.days)
+    # before anything imports the partitions, which are cut from the founding date at load
+    written = write_company_overrides(settings, founded_on=start)
+    print(f"Founding date {start} written to {written}.")
+
+    from nexus_pipelines.generator import generate_company
+    from nexus_pipelines.runner import materialize_everything
+
     counts = generate_company(settings.landing_dir, args.users, args.days, start, args.seed)
     print(f"Generated {sum(counts.values()):,} rows of a demo company from {start}.")
-    # Daily partitions before the data begins would only add empty partitions to the run.
-    materialize_everything(start=start)
-    return cmd_scorecard(argparse.Namespace(as_of=None, json=False))
+    status = _report(materialize_everything())
+    scorecard = cmd_scorecard(argparse.Namespace(as_of=None, json=False))
+    return status or scorecard
 
 
 def cmd_contract_docs(args: argparse.Namespace) -> int:

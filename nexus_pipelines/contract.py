@@ -13,6 +13,8 @@ CONTRACT_PATH = ASSETS_DIR / "raw_contract.yaml"
 REFERENCE_PATH = PROJECT_DIR / "docs" / "raw-data-contract.md"
 RAW_SCHEMA = "raw"
 
+# Decimals of a MONEY value: more would be rounded away, so ingestion quarantines them.
+MONEY_SCALE = 2
 # Contract type -> DuckDB type. MONEY is exact: metrics must never sum floats of currency.
 DUCKDB_TYPES = {
     "BIGINT": "BIGINT",
@@ -22,11 +24,14 @@ DUCKDB_TYPES = {
     "VARCHAR": "VARCHAR",
     "DATE": "DATE",
     "TIMESTAMPTZ": "TIMESTAMPTZ",
-    "MONEY": "DECIMAL(18,2)",
+    "MONEY": f"DECIMAL(18,{MONEY_SCALE})",
 }
 TEMPORAL_TYPES = {"DATE", "TIMESTAMPTZ"}
 NUMERIC_TYPES = {"BIGINT", "INTEGER", "DOUBLE", "MONEY"}
-_COLUMN_FIELDS = {"name", "type", "nullable", "meaning", "min", "max", "allowed", "future_ok"}
+_COLUMN_FIELDS = {
+    *("name", "type", "nullable", "meaning", "min", "max", "allowed", "future_ok", "default"),
+}
+DERIVED_KEY_TYPES = {"BIGINT", "VARCHAR"}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -47,10 +52,23 @@ class Column:
     maximum: float | None = None
     allowed: tuple[str, ...] | None = None
     future_ok: bool = False
+    # An optional column may be left out of a file; left out or empty, it takes `default`
+    # (None: empty), or for a key with `derived_from`, a hash of those columns' values.
+    optional: bool = False
+    default: str | None = None
+    derived_from: tuple[str, ...] = ()
 
     @property
     def duckdb_type(self) -> str:
         return DUCKDB_TYPES[self.type]
+
+    def default_text(self) -> str:
+        """The default as the reference states it; empty for a column every file must have."""
+        if not self.optional:
+            return ""
+        if self.derived_from:
+            return "hash of " + ", ".join(self.derived_from)
+        return "empty" if self.default is None else f"`{self.default}`"
 
 
 @dataclass(frozen=True)
@@ -95,17 +113,58 @@ def _parse_column(table: str, raw: dict) -> Column:
         raise ValueError(f"{where}.{name}: min/max only apply to numeric columns")
     if raw.get("future_ok") and kind not in TEMPORAL_TYPES:
         raise ValueError(f"{where}.{name}: future_ok only applies to dates and timestamps")
-    allowed = raw.get("allowed")
+    allowed = tuple(str(value) for value in raw["allowed"]) if raw.get("allowed") else None
+    nullable = bool(raw.get("nullable", False))
+    default, derived_from = raw.get("default"), ()
+    if isinstance(default, dict):
+        if set(default) != {"hash_of"} or not default["hash_of"]:
+            raise ValueError(f"{where}.{name}: a derived default is {{hash_of: [columns]}}")
+        if kind not in DERIVED_KEY_TYPES:
+            raise ValueError(f"{where}.{name}: a derived key is one of {sorted(DERIVED_KEY_TYPES)}")
+        derived_from = tuple(validate_identifier(part, where) for part in default["hash_of"])
+        default = None
+    elif default is None:
+        if "default" in raw and not nullable:
+            raise ValueError(f"{where}.{name}: default null (empty) needs nullable: true")
+    else:
+        default = str(default)
+        if nullable:
+            raise ValueError(f"{where}.{name}: a nullable column's default is null (empty)")
+        if kind != "VARCHAR":
+            raise ValueError(f"{where}.{name}: a default value only applies to VARCHAR columns")
+        if allowed and default not in allowed:
+            raise ValueError(f"{where}.{name}: default {default!r} is not one of its allowed")
     return Column(
         name=name,
         type=kind,
-        nullable=bool(raw.get("nullable", False)),
+        nullable=nullable,
         meaning=str(raw.get("meaning", "")).strip(),
         minimum=raw.get("min"),
         maximum=raw.get("max"),
-        allowed=tuple(str(value) for value in allowed) if allowed else None,
+        allowed=allowed,
         future_ok=bool(raw.get("future_ok", False)),
+        optional="default" in raw,
+        default=default,
+        derived_from=derived_from,
     )
+
+
+def _check_defaults(where: str, columns: tuple[Column, ...], key: tuple[str, ...]) -> None:
+    """A key left out is derived from the row (a fixed or empty one would merge every row), and
+    only from columns that have a value of their own."""
+    names = {column.name for column in columns}
+    derived = {column.name for column in columns if column.derived_from}
+    for column in columns:
+        if column.optional and column.name in key and not column.derived_from:
+            raise ValueError(f"{where}.{column.name}: a key column's default is a hash_of")
+        if column.derived_from and column.name not in key:
+            raise ValueError(f"{where}.{column.name}: hash_of only applies to key columns")
+        unknown = [part for part in column.derived_from if part not in names or part in derived]
+        if unknown:
+            raise ValueError(
+                f"{where}.{column.name}: hash_of names {unknown}, which are not columns of the"
+                " table with a value of their own"
+            )
 
 
 def parse_contract(document: dict, source: Path = CONTRACT_PATH) -> dict[str, Table]:
@@ -123,6 +182,7 @@ def parse_contract(document: dict, source: Path = CONTRACT_PATH) -> dict[str, Ta
             raise ValueError(f"{source.name}: {name} key {list(key)} names unknown columns")
         if any(column.nullable for column in columns if column.name in key):
             raise ValueError(f"{source.name}: {name} has a nullable key column")
+        _check_defaults(f"{source.name}: {name}", columns, key)
         domain = validate_identifier(spec["domain"], f"{source.name}: {name}.domain")
         if domain not in owners:
             raise ValueError(f"{source.name}: {name} has domain {domain!r} with no owner")
@@ -151,6 +211,8 @@ def _rule_text(column: Column) -> str:
         rules.append(f">= {column.minimum}")
     if column.maximum is not None:
         rules.append(f"<= {column.maximum}")
+    if column.type == "MONEY":
+        rules.append(f"at most {MONEY_SCALE} decimals")
     if column.type in TEMPORAL_TYPES:
         rules.append(
             "not before founding" if column.future_ok else "not before founding, not in the future"
@@ -169,9 +231,21 @@ def render_reference(tables: dict[str, Table] | None = None) -> str:
         "Files go into the landing folder as `<table>.csv`, `<table>.parquet`, or any number",
         "of `.csv`/`.parquet` files inside a folder named `<table>/`. CSV files are UTF-8 with a",
         "header row whose column names are exactly the table's columns, in any order.",
-        "Timestamps are ISO 8601 instants (`2025-03-01T09:30:00Z`; without an offset they are",
-        "read as UTC). Money is a decimal in the deployment's currency. A row whose key is",
-        "already loaded replaces the old row.",
+        "",
+        "- A column with a default may be left out of a file. Left out, or empty in a row, it",
+        "  takes its default: a fixed value, empty, or (for a key the source does not have) a",
+        "  hash of the row's named columns. The same row always gets the same key, so loading",
+        "  it again replaces it instead of adding it; rows equal in those columns are one row.",
+        "- Surrounding whitespace (spaces, tabs, line breaks) is trimmed from every value read",
+        "  as text, keys and columns with allowed values included, and before a text value is",
+        "  read as a number, date, timestamp or boolean; a value that is only whitespace is",
+        "  empty, so in a required column its row is quarantined.",
+        "- Timestamps are ISO 8601 instants (`2025-03-01T09:30:00Z`; without an offset they are",
+        "  read as UTC). A date or timestamp before the founding date is quarantined with the",
+        "  setting to change (`founded_on` in `assets/company.yaml` or `NEXUS_FOUNDED_ON`).",
+        f"- Money is a decimal in the deployment's currency with at most {MONEY_SCALE} decimals;",
+        "  a value with more (`12.345`) is quarantined, never rounded.",
+        "- A row whose key is already loaded replaces the old row.",
         "",
         "| table | domain | owner | key | one row is |",
         "|---|---|---|---|---|",
@@ -187,12 +261,13 @@ def render_reference(tables: dict[str, Table] | None = None) -> str:
             "",
             table.description,
             "",
-            "| column | type | nullable | key | checks | meaning |",
-            "|---|---|---|---|---|---|",
+            "| column | type | nullable | key | default | checks | meaning |",
+            "|---|---|---|---|---|---|---|",
         ]
         out += [
             f"| {c.name} | {c.duckdb_type} | {'yes' if c.nullable else 'no'} | "
-            f"{'yes' if c.name in table.key else ''} | {_rule_text(c)} | {c.meaning} |"
+            f"{'yes' if c.name in table.key else ''} | {c.default_text()} | {_rule_text(c)} | "
+            f"{c.meaning} |"
             for c in table.columns
         ]
     return "\n".join(out) + "\n"

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from nexus_pipelines import growth, reliability, revenue
 from nexus_pipelines.cadences import SCHEDULED, build_review_assets, build_schedule
 from nexus_pipelines.partitions import partitioning_name
 from nexus_pipelines.raw_assets import build_landing_sensor, build_raw_assets
+from nexus_pipelines.run_health import build_run_health_sensor
 from nexus_pipelines.scorecard import build_scorecard_asset
+from nexus_pipelines.settings import load_settings
 from nexus_pipelines.sql_assets import build_sql_assets
 from nexus_pipelines.warehouse import Warehouse
 
@@ -61,9 +61,13 @@ def build_definitions() -> dg.Definitions:
         assets=assets,
         schedules=[build_schedule(cadence, assets) for cadence in SCHEDULED],
         jobs=_materialize_jobs(assets),
-        sensors=[build_landing_sensor(raw_assets), *reliability.build_sensors()],
+        sensors=[
+            build_landing_sensor(raw_assets),
+            build_run_health_sensor(),
+            *reliability.build_sensors(),
+        ],
         resources={"warehouse": Warehouse(), **reliability.build_resources()},
-        executor=EXECUTORS[os.environ.get("NEXUS_EXECUTOR", "in_process")],
+        executor=EXECUTORS[load_settings().executor],
     )
 
 

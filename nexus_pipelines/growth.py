@@ -194,6 +194,18 @@ def validate_scores(
     return by_bucket
 
 
+def _no_activity_to_score(
+    context: dg.AssetExecutionContext, connection: duckdb.DuckDBPyConnection
+) -> dg.MaterializeResult:
+    """The scores' table with its columns and no rows, and a note saying why."""
+    sql = (SQL_DIR / DOMAIN / "churn_risk.sql").read_text(encoding="utf-8")
+    parameters = query_parameters(sql, {"scored_on": date.today()}, "sql/growth/churn_risk.sql")
+    connection.execute(f"create or replace table {CHURN_TABLE} as {sql}", parameters)
+    note = "growth.user_activity_days is empty (no product events loaded): nobody to score."
+    context.log.info(f"{CHURN_TABLE}: {note}")
+    return dg.MaterializeResult(metadata=table_metadata(connection, CHURN_TABLE) | {"note": note})
+
+
 def build_churn_risk_asset() -> dg.AssetsDefinition:
     """Churn-risk scores of today's active users, and how well last period's scores did."""
 
@@ -227,8 +239,8 @@ def build_churn_risk_asset() -> dg.AssetsDefinition:
                 "select max(activity_date) from growth.user_activity_days"
             ).fetchone()
             scored_on = through[0] if through and through[0] else None
-            if scored_on is None:
-                raise dg.Failure("growth.user_activity_days is empty: nothing to score.")
+            if scored_on is None:  # no product events (a revenue-only company): an empty table
+                return _no_activity_to_score(context, connection)
             scores = score_users(connection, scored_on)
             connection.execute(f"create or replace table {CHURN_TABLE} as from scores")
             validation = validate_scores(connection, scored_on - timedelta(days=horizon), horizon)

@@ -6,42 +6,66 @@ Spark's `_SUCCESS` and `_temporary/`) or a name ending in a temporary suffix (`.
 `.crdownload`, ...) is not listed: writers should write under such a name and rename when done.
 Every other file is ingested; one that no contract table accepts is rejected.
 
+One ingest runs at a time per warehouse (`ingest_lock`); another waits, saying for whom.
+
 Per file, in order:
-1. Skip it if a file with the same sha256 was already loaded into the same table (idempotence).
+1. Skip it if a file with the same sha256 was already loaded into the same table (idempotence),
+   or if it is gone because an ingest rejected it and moved it aside. A skip is counted in the
+   report, not written to `ingest.ingestion_log`, which keeps the files that were read.
 2. Match its columns to the contract: exact names, case-sensitive (the contract and its reference
    say "exactly the table's columns"; a case-only difference is pointed out in the error), any
-   order. A mismatch, an empty or unreadable file, or a CSV header that is not UTF-8 rejects the
-   whole file: it moves to `<landing>/_rejected/<same relative path>` with `<name>.error.txt`.
-3. Stage it in one temp table (CSV as text, Parquet as typed) and run every contract check as
-   set-based SQL; a failing row goes to `ingest.quarantine`, one row per failed check. CSV records
-   the reader cannot parse (not UTF-8, too few/many values, unterminated quote) are quarantined
-   too. A CSV whose data rows are all not UTF-8 is rejected whole: it needs re-exporting.
-   Row numbers count data rows from 1 (a CSV's line minus the header); a quoted value spanning
-   lines or a blank line before a record the reader rejected shifts them by those lines.
+   order; a column with a default may be left out. A mismatch, a repeated name, an empty or
+   unreadable file, or a CSV header that is not UTF-8 rejects the whole file: it moves to
+   `<landing>/_rejected/<same relative path>` with `<name>.error.txt`.
+3. Stage it in one temp table (CSV as text, Parquet as typed; text trimmed, blank text empty) and
+   run every contract check as set-based SQL; a failing row goes to `ingest.quarantine`, one row
+   per failed check. CSV records the reader cannot parse (not UTF-8, too few/many values,
+   unterminated quote) are quarantined too. A CSV whose data rows are all not UTF-8 is rejected
+   whole: it needs re-exporting. Row numbers count data rows from 1 (a CSV's line minus the
+   header); a quoted value spanning lines or a blank line before a record the reader rejected
+   shifts them by those lines. Then empty values of optional columns take their defaults.
 4. In one transaction: delete the keys being replaced, insert the surviving rows (the last row of
    a key in the file wins; earlier ones count as duplicates), write quarantine and log rows.
+
+The file is read through the handle it was hashed from (`/dev/fd/<n>`), never by its name: DuckDB
+expands `*`, `?` and `[...]` in a name, which would read its neighbours or another file instead.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
+import json
+import logging
 import os
-from collections.abc import Sequence
+import socket
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
-from nexus_pipelines.contract import NUMERIC_TYPES, TEMPORAL_TYPES, Column, Table, load_contract
+from nexus_pipelines.contract import (
+    MONEY_SCALE,
+    NUMERIC_TYPES,
+    TEMPORAL_TYPES,
+    Column,
+    Table,
+    load_contract,
+)
 from nexus_pipelines.settings import Settings
 
 REJECTED_DIR = "_rejected"
 SUFFIXES = (".csv", ".parquet")
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", "~")
-STATUSES = ("loaded", "rejected", "skipped")
+STATUSES = ("loaded", "rejected", "skipped")  # skipped files are reported, not logged
+LOCK_SUFFIX = ".ingest.lock"
 COUNTS = ("rows_in", "loaded", "quarantined", "duplicates", "replaced")
 
 _HEADER_LIMIT = 1 << 20  # a CSV header line longer than this is not a header
@@ -64,6 +88,9 @@ _DIRECT_SOURCES = {
     "TIMESTAMPTZ": _TIMESTAMP_SOURCES,
 }
 _NESTED_PREFIXES = ("STRUCT", "MAP", "UNION", "BLOB")
+# Trimmed from text values: a key " tkt_1 " is the key "tkt_1", and blank text is empty.
+_WHITESPACE = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)"
+_LOG = logging.getLogger(__name__)
 
 _STAGE = "_nexus_stage"
 _ISSUES = "_nexus_issues"
@@ -79,7 +106,7 @@ create table if not exists ingest.ingestion_log (
     file_path VARCHAR NOT NULL,
     table_name VARCHAR,
     sha256 VARCHAR,
-    status VARCHAR NOT NULL CHECK (status IN ('loaded', 'rejected', 'skipped')),
+    status VARCHAR NOT NULL CHECK (status IN ('loaded', 'rejected')),
     rows_in BIGINT NOT NULL,
     loaded BIGINT NOT NULL,
     quarantined BIGINT NOT NULL,
@@ -136,6 +163,8 @@ class FileResult:
 
 @dataclass
 class IngestReport:
+    """Every file given, skipped ones included (the log keeps only the files read)."""
+
     files: list[FileResult] = field(default_factory=list)
 
     @property
@@ -215,11 +244,21 @@ def list_landing_files(landing_dir: Path) -> list[Path]:
 
 def file_digest(path: Path) -> str:
     """sha256 of the bytes, streamed: identical content is ingested once wherever it lives."""
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
+        return _digest(handle)
+
+
+def _digest(handle: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while chunk := handle.read(1 << 20):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def _duckdb_source(handle: IO[bytes]) -> str:
+    """The open file as a name DuckDB does not expand as a glob (module doc), from its start."""
+    handle.seek(0)
+    return f"/dev/fd/{handle.fileno()}"
 
 
 def _reject_file(path: Path, landing_dir: Path, error: str, when: datetime) -> Path | None:
@@ -234,6 +273,67 @@ def _reject_file(path: Path, landing_dir: Path, error: str, when: datetime) -> P
         f"{error}\nrejected at {when.isoformat(timespec='seconds')}\n", encoding="utf-8"
     )
     return target
+
+
+# ------------------------------------------------------------------------------------- lock
+
+_LOCAL_LOCKS: dict[Path, threading.RLock] = {}
+_HELD: set[Path] = set()
+
+
+def lock_path(settings: Settings) -> Path:
+    """The ingest lock file, beside the warehouse; it names its holder."""
+    return settings.duckdb_path.with_name(settings.duckdb_path.name + LOCK_SUFFIX)
+
+
+def _holder(path: Path) -> str:
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # gone, or being rewritten by a new holder
+        holder = {}
+    return (
+        f"another ingest has held the warehouse since {holder.get('since', 'a moment ago')}"
+        f" (pid {holder.get('pid', '?')} on {holder.get('host', '?')}:"
+        f" {holder.get('command', '?')})"
+    )
+
+
+@contextmanager
+def ingest_lock(settings: Settings) -> Iterator[None]:
+    """One ingest at a time per warehouse, for every caller (CLI, Dagster, tests).
+
+    An OS lock (flock), so a crashed holder never leaves it behind; another process waits for it
+    and says whom it waits for. Re-entrant in the thread that holds it, so a caller can take it
+    before it connects (a waiting ingest then does not hold DuckDB's own lock) and ingest_files
+    takes it again."""
+    path = lock_path(settings)
+    with _LOCAL_LOCKS.setdefault(path, threading.RLock()):
+        if path in _HELD:
+            yield
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                _LOG.warning(f"{_holder(path)}; waiting for it to finish")
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.truncate(0)
+            json.dump(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "since": f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
+                    "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                },
+                handle,
+            )
+            handle.flush()
+            _HELD.add(path)
+            try:
+                yield
+            finally:
+                _HELD.discard(path)
 
 
 # ---------------------------------------------------------------------------------- warehouse
@@ -264,11 +364,11 @@ def _scalar(connection: duckdb.DuckDBPyConnection, sql: str, params: Sequence[An
 
 
 def _match_columns(label: str, table: Table, names: list[str]) -> None:
-    """Reject unless the file has exactly the contract's columns, in any order."""
+    """Reject unless the file has the contract's columns, in any order, optional ones or not."""
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise _Rejected(f"{label} repeats column(s) {', '.join(repeated)}")
-    missing = [name for name in table.column_names if name not in names]
+    missing = [c.name for c in table.columns if not c.optional and c.name not in names]
     extra = [name for name in names if name not in table.column_names]
     if not missing and not extra:
         return
@@ -285,10 +385,10 @@ def _match_columns(label: str, table: Table, names: list[str]) -> None:
     raise _Rejected(message)
 
 
-def _csv_header(path: Path, label: str) -> list[str]:
+def _csv_header(handle: IO[bytes], label: str) -> list[str]:
     """Header names, read in Python so that DuckDB's renaming of odd headers cannot hide them."""
-    with path.open("rb") as handle:
-        line = handle.readline(_HEADER_LIMIT)
+    handle.seek(0)
+    line = handle.readline(_HEADER_LIMIT)
     if not line.endswith(b"\n") and len(line) == _HEADER_LIMIT:
         raise _Rejected(f"{label}: the header line is longer than {_HEADER_LIMIT} bytes")
     try:
@@ -302,8 +402,9 @@ def _csv_header(path: Path, label: str) -> list[str]:
     return [name.strip() for name in header]
 
 
-def _first_error_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0]
+def _first_error_line(error: Exception, source: str, label: str) -> str:
+    """DuckDB's message, naming the file as the user knows it rather than by its handle."""
+    return str(error).strip().splitlines()[0].replace(source, label)
 
 
 def _type_label(column: Column) -> str:
@@ -315,37 +416,46 @@ def _type_label(column: Column) -> str:
 def _stage_columns(table: Table, sources: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     """Select expressions of the staging table and, per cast column, the reason of a failed cast.
 
-    A column whose source type is already the contract type is staged as is; any other keeps its
-    source value in `_raw_<name>` (a name no contract column can take) next to the try_cast."""
+    Text is trimmed, and blank text is empty. A column whose source type is already the contract
+    type is staged as is; any other keeps its source value in `_raw_<name>` (a name no contract
+    column can take) next to the try_cast. An optional column the file leaves out is empty, for
+    its default to fill."""
     expressions, casts = [], {}
     for column in table.columns:
-        name, source, target = column.name, sources[column.name], column.duckdb_type
+        name, source, target = column.name, sources.get(column.name), column.duckdb_type
+        if source is None:
+            expressions.append(f'CAST(NULL AS {target}) AS "{name}"')
+            continue
+        value = f'"{name}"'
+        if source == "VARCHAR":
+            value = f"nullif(trim({value}, {_WHITESPACE}), '')"
         if source == target or (target == "TIMESTAMPTZ" and source == "TIMESTAMP WITH TIME ZONE"):
-            expressions.append(f'"{name}"')
+            expressions.append(f'{value} AS "{name}"')
             continue
         casts[name] = f"cannot be read as {_type_label(column)}"
         if source.startswith(_NESTED_PREFIXES) or source.endswith("]"):
-            raw, typed = f'CAST("{name}" AS VARCHAR)', f"CAST(NULL AS {target})"
+            raw, typed = f"CAST({value} AS VARCHAR)", f"CAST(NULL AS {target})"
             casts[name] = f"has Parquet type {source}, which {casts[name]}"
         elif source in _DIRECT_SOURCES.get(column.type, ()) or (
             source.startswith("DECIMAL") and column.type in NUMERIC_TYPES
         ):
-            raw, typed = f'"{name}"', f'try_cast("{name}" AS {target})'
+            raw, typed = value, f"try_cast({value} AS {target})"
         else:
-            raw = f'"{name}"' if source == "VARCHAR" else f'CAST("{name}" AS VARCHAR)'
+            raw = value if source == "VARCHAR" else f"CAST({value} AS VARCHAR)"
             typed = f"try_cast({raw} AS {target})"
         expressions += [f'{raw} AS "_raw_{name}"', f'{typed} AS "{name}"']
     return expressions, casts
 
 
 def _stage_csv(
-    connection: duckdb.DuckDBPyConnection, path: Path, label: str, table: Table
+    connection: duckdb.DuckDBPyConnection, handle: IO[bytes], label: str, table: Table
 ) -> dict[str, str]:
     """Stage a CSV as text; records the reader cannot parse land in its reject table."""
-    header = _csv_header(path, label)
+    header = _csv_header(handle, label)
     _match_columns(label, table, header)
     as_text = dict.fromkeys(header, "VARCHAR")
     expressions, casts = _stage_columns(table, as_text)
+    source = _duckdb_source(handle)
     try:
         connection.execute(
             f"create or replace temp table {_STAGE} as select ordinality as _row, "
@@ -354,39 +464,60 @@ def _stage_csv(
             " quote = '\"', escape = '\"', store_rejects = true,"
             f" rejects_table = '{_REJECT_ERRORS}', rejects_scan = '{_REJECT_SCANS}')"
             " with ordinality",
-            [str(path), as_text],
+            [source, as_text],
         )
     except duckdb.Error as error:
-        raise _Rejected(f"{label} cannot be read as CSV: {_first_error_line(error)}") from error
+        reason = _first_error_line(error, source, label)
+        raise _Rejected(f"{label} cannot be read as CSV: {reason}") from error
     return casts
 
 
+def _parquet_names(connection: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    """Top-level column names as the file has them: DuckDB renames a repeated one (`plan_1`).
+
+    The schema lists every element depth-first, each with its number of children."""
+    elements = connection.execute(
+        "select name, num_children from parquet_schema(?)", [source]
+    ).fetchall()
+    names, inside = [], 0  # inside: elements of the current top-level column still to come
+    for name, children in elements[1:]:  # the first is the root
+        if inside:
+            inside -= 1
+        else:
+            names.append(name)
+        inside += children or 0
+    return names
+
+
 def _stage_parquet(
-    connection: duckdb.DuckDBPyConnection, path: Path, label: str, table: Table
+    connection: duckdb.DuckDBPyConnection, handle: IO[bytes], label: str, table: Table
 ) -> dict[str, str]:
     """Stage a Parquet file with its own types; a footer DuckDB cannot read rejects it."""
-    source = "read_parquet(?, hive_partitioning = false{})"
+    source = _duckdb_source(handle)
+    reader = "read_parquet(?, hive_partitioning = false{})"
     try:
+        names = _parquet_names(connection, source)
         described = connection.execute(
-            "describe select * from " + source.format(""), [str(path)]
+            "describe select * from " + reader.format(""), [source]
         ).fetchall()
     except duckdb.Error as error:
         raise _Rejected(
-            f"{label} cannot be read as Parquet (truncated or corrupt?): {_first_error_line(error)}"
+            f"{label} cannot be read as Parquet (truncated or corrupt?): "
+            + _first_error_line(error, source, label)
         ) from error
-    sources = {row[0]: row[1] for row in described}
-    _match_columns(label, table, [row[0] for row in described])
-    expressions, casts = _stage_columns(table, sources)
+    _match_columns(label, table, names)
+    expressions, casts = _stage_columns(table, {row[0]: row[1] for row in described})
     try:
         connection.execute(
             f"create or replace temp table {_STAGE} as select file_row_number + 1 as _row, "
             + ", ".join(expressions)
             + " from "
-            + source.format(", file_row_number = true"),
-            [str(path)],
+            + reader.format(", file_row_number = true"),
+            [source],
         )
     except duckdb.Error as error:
-        raise _Rejected(f"{label} cannot be read as Parquet: {_first_error_line(error)}") from error
+        reason = _first_error_line(error, source, label)
+        raise _Rejected(f"{label} cannot be read as Parquet: {reason}") from error
     return casts
 
 
@@ -425,9 +556,9 @@ def _column_checks(
         checks.append(check("type", f"{raw} IS NOT NULL AND ({failed})", casts[name]))
     if column.type == "DOUBLE":
         checks.append(check("type", f"NOT isfinite({value})", "is not a finite number"))
-    if name in table.key:
+    if name in table.key and not column.optional:  # an optional one's empty takes its default
         checks.append(check("key", f"{raw} IS NULL", "is empty but it is part of the key"))
-    elif not column.nullable:
+    elif not column.nullable and not column.optional:
         checks.append(check("required", f"{raw} IS NULL", "is empty but the column is required"))
     if column.minimum is not None:
         reason = f"is below the minimum {column.minimum}"
@@ -435,18 +566,38 @@ def _column_checks(
     if column.maximum is not None:
         reason = f"is above the maximum {column.maximum}"
         checks.append(check("range", f"{value} > CAST(? AS DOUBLE)", reason, column.maximum))
+    if column.type == "MONEY" and name in casts:  # the cast would round 12.345 to 12.35
+        reason = (
+            f"has more than {MONEY_SCALE} decimals, more than {settings.currency} amounts carry"
+            " (it would be rounded)"
+        )
+        condition = f"try_cast(CAST({raw} AS VARCHAR) AS DECIMAL(38, 18)) <> {value}"
+        checks.append(check("decimals", condition, reason))
     if column.allowed:
         condition = f"NOT list_contains(?, CAST({value} AS VARCHAR))"
         reason = f"is not one of {', '.join(column.allowed)}"
         checks.append(check("allowed", condition, reason, list(column.allowed)))
     if column.type in TEMPORAL_TYPES:
         earliest, latest, latest_text = _temporal_bounds(column, settings, now)
-        reason = f"is before the company was founded ({settings.founded_on.isoformat()})"
-        checks.append(check("too_early", f"{value} < ?", reason, earliest))
+        checks.append(check("too_early", f"{value} < ?", _too_early_reason(settings), earliest))
         if not column.future_ok:
             reason = f"is in the future (later than {latest_text})"
             checks.append(check("future", f"{value} > ?", reason, latest))
     return checks
+
+
+def _too_early_reason(settings: Settings) -> str:
+    """Names the setting that decides the founding date, since that is what to change."""
+    if settings.founded_on_source == "NEXUS_FOUNDED_ON":
+        where = "founded_on from NEXUS_FOUNDED_ON; change it"
+    else:
+        where = (
+            f"founded_on in {settings.founded_on_source}; set NEXUS_FOUNDED_ON or edit that file"
+        )
+    return (
+        f"is before the founding date {settings.founded_on.isoformat()}"
+        f" ({where} if the company's data starts earlier)"
+    )
 
 
 def _temporal_bounds(column: Column, settings: Settings, now: datetime) -> tuple[Any, Any, str]:
@@ -517,6 +668,42 @@ def _renumber_around_rejects(connection: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# ----------------------------------------------------------------------------------- defaults
+
+
+def _derived_key(table: Table, column: Column) -> str:
+    """SQL for a stable hash of the named columns' typed values: the same row gets the same key
+    whatever the file's format or column order (timestamps as epoch microseconds, so neither
+    does the session timezone change it)."""
+    values = ", ".join(
+        f'CAST(epoch_us("{name}") AS VARCHAR)'
+        if table.column(name).type == "TIMESTAMPTZ"
+        else f'CAST("{name}" AS VARCHAR)'
+        for name in column.derived_from
+    )
+    content = f"to_json(list_value({values}))"
+    if column.type == "VARCHAR":
+        return f"md5({content})"
+    return f"greatest(CAST(md5_number({content}) >> 65 AS BIGINT), 1)"  # 63 bits, at least 1
+
+
+def _fill_defaults(connection: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Empty values of optional columns take their default, after the checks (an empty value
+    passes them): fixed values first, since a derived key may hash them."""
+    for column in table.columns:
+        if column.default is not None:
+            connection.execute(
+                f'update {_STAGE} set "{column.name}" = ? where "{column.name}" is null',
+                [column.default],
+            )
+    for column in table.columns:
+        if column.derived_from:
+            connection.execute(
+                f'update {_STAGE} set "{column.name}" = {_derived_key(table, column)}'
+                f' where "{column.name}" is null'
+            )
+
+
 # ------------------------------------------------------------------------------------ writing
 
 # "<file> row 3, column signup_at: '2099-01-01' is in the future (...)"
@@ -560,6 +747,7 @@ def _load(
             f"{label} is not UTF-8 encoded: none of its {unreadable} data rows is valid UTF-8"
             f" (first at row {first_row}, column {first_column}); export it as UTF-8"
         )
+    _fill_defaults(connection, table)
     keys = ", ".join(f'"{key}"' for key in table.key)
     columns = ", ".join(f'"{name}"' for name in table.column_names)
     connection.execute(
@@ -634,6 +822,29 @@ def _previous_load(
     ).fetchone()
 
 
+def _moved_aside(
+    connection: duckdb.DuckDBPyConnection, path: Path, landing_dir: Path, label: str
+) -> str | None:
+    """Why a listed file that is gone is no rejection: an ingest (perhaps a concurrent one that
+    listed it too) already rejected it and moved it to `_rejected/`."""
+    relative = _relative(path, landing_dir)
+    if relative is None or not (landing_dir / REJECTED_DIR / relative).is_file():
+        return None
+    rejected_at = _scalar(
+        connection,
+        "select max(finished_at) from ingest.ingestion_log"
+        " where file_path = ? and status = 'rejected'",
+        [label],
+    )
+    if rejected_at is None:
+        return None
+    return (
+        f"{label} is gone: another ingest rejected it at"
+        f" {rejected_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC and moved it to"
+        f" {REJECTED_DIR}/{relative.as_posix()}"
+    )
+
+
 def _ingest_file(
     connection: duckdb.DuckDBPyConnection,
     path: Path,
@@ -648,23 +859,26 @@ def _ingest_file(
     try:
         try:
             if not path.is_file():
+                moved = _moved_aside(connection, path, landing_dir, label)
+                if moved:
+                    return FileResult(path, table, None, status="skipped", error=moved)
                 raise _Rejected(f"{label} does not exist or is not a file")
-            result.sha256 = file_digest(path)
-            if table is None:
-                raise _Rejected(str(route_error))
-            previous = _previous_load(connection, result.sha256, table)
-            if previous:
-                result.status = "skipped"
-                result.error = (
-                    f"{label} has the same content as {previous[0]}, loaded at"
-                    f" {previous[1].astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC; nothing changed"
-                )
-                _write_log(connection, result, label, started_at)
-                return result
-            if path.stat().st_size == 0:
-                raise _Rejected(f"{label} is empty (0 bytes)")
-            stage = _stage_csv if path.suffix.lower() == ".csv" else _stage_parquet
-            casts = stage(connection, path, label, load_contract()[table])
+            with path.open("rb") as handle:  # hashed and read through one handle (module doc)
+                result.sha256 = _digest(handle)
+                if table is None:
+                    raise _Rejected(str(route_error))
+                previous = _previous_load(connection, result.sha256, table)
+                if previous:
+                    result.status = "skipped"
+                    result.error = (
+                        f"{label} has the same content as {previous[0]}, loaded at"
+                        f" {previous[1].astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC; nothing changed"
+                    )
+                    return result
+                if os.fstat(handle.fileno()).st_size == 0:
+                    raise _Rejected(f"{label} is empty (0 bytes)")
+                stage = _stage_csv if path.suffix.lower() == ".csv" else _stage_parquet
+                casts = stage(connection, handle, label, load_contract()[table])
         except OSError as error:
             raise _Rejected(f"{label} cannot be read: {error.strerror or error}") from error
         _load(connection, result, label, started_at, casts, settings, now)
@@ -686,13 +900,15 @@ def ingest_files(
     settings: Settings,
     now: datetime | None = None,
 ) -> IngestReport:
-    """Ingest files in the order given (callers sort them: a later file's row wins a key).
+    """Ingest files in the order given (callers sort them: a later file's row wins a key),
+    holding the ingest lock (callers should take it before they connect: `ingest_lock`).
 
     `now` is the clock of the future-date rule (default: the current time, UTC)."""
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    ensure_ingest_tables(connection)
-    return IngestReport(
-        [_ingest_file(connection, Path(path), landing_dir, settings, now) for path in paths]
-    )
+    with ingest_lock(settings):
+        ensure_ingest_tables(connection)
+        return IngestReport(
+            [_ingest_file(connection, Path(path), landing_dir, settings, now) for path in paths]
+        )

@@ -7,10 +7,8 @@ writer) and names each run after the content it carries, so the same bytes never
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from nexus_pipelines.ingest import (
     ensure_ingest_tables,
     file_digest,
     ingest_files,
+    ingest_lock,
     list_landing_files,
     table_for_path,
 )
@@ -69,7 +68,6 @@ def _raw_spec(table: Table) -> dg.AssetSpec:
         owners=[owner_for(table.owner)],
         tags={"domain": table.domain},
         kinds={"duckdb"},
-        skippable=True,
         metadata={
             "dagster/column_schema": _contract_schema(table),
             "dagster/table_name": table.qualified_name,
@@ -92,22 +90,47 @@ def raw_table_metadata(
     connection: duckdb.DuckDBPyConnection, table: Table, results: list[FileResult]
 ) -> dict[str, Any]:
     """What the UI shows for a raw table after a load: its size, schema and this load's counts."""
-    return table_metadata(connection, table.qualified_name) | {
-        "files": dg.MetadataValue.md(
-            "\n".join(
-                f"- `{result.path}`: {result.status}, {result.rows_in} in, "
-                f"{result.loaded} loaded, {result.quarantined} quarantined, "
-                f"{result.duplicates} duplicates"
-                for result in results
-            )
-        ),
-        "rows_in": sum(result.rows_in for result in results),
-        "rows_loaded": sum(result.loaded for result in results),
-        "rows_quarantined": sum(result.quarantined for result in results),
-        "rows_duplicate": sum(result.duplicates for result in results),
-        "files_rejected": sum(result.status == "rejected" for result in results),
-        "last_loaded_at": dg.MetadataValue.timestamp(datetime.now(UTC)),
-    }
+    return (
+        table_metadata(connection, table.qualified_name)
+        | {
+            "files": dg.MetadataValue.md(
+                "\n".join(
+                    f"- `{result.path}`: {result.status}, {result.rows_in} in, "
+                    f"{result.loaded} loaded, {result.quarantined} quarantined, "
+                    f"{result.duplicates} duplicates"
+                    for result in results
+                )
+                or "none new"
+            ),
+            "rows_in": sum(result.rows_in for result in results),
+            "rows_loaded": sum(result.loaded for result in results),
+            "rows_quarantined": sum(result.quarantined for result in results),
+            "rows_duplicate": sum(result.duplicates for result in results),
+            "files_rejected": sum(result.status == "rejected" for result in results),
+        }
+        | _last_loaded_at(connection, table.name)
+    )
+
+
+def _last_loaded_at(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
+    found = connection.execute(
+        "select max(finished_at) from ingest.ingestion_log "
+        "where table_name = $table and status = 'loaded'",
+        {"table": table},
+    ).fetchone()
+    return {"last_loaded_at": dg.MetadataValue.timestamp(found[0])} if found and found[0] else {}
+
+
+def _loaded_files_version(connection: duckdb.DuckDBPyConnection, table: str) -> dg.DataVersion:
+    """The table's content is the files loaded into it, in order: the same files, the same
+    version, so the UI can tell an unchanged table from a new load."""
+    found = connection.execute(
+        "select string_agg(sha256, ',' order by finished_at, sha256) from ingest.ingestion_log "
+        "where table_name = $table and status = 'loaded'",
+        {"table": table},
+    ).fetchone()
+    files = found[0] if found and found[0] else ""
+    return dg.DataVersion(hashlib.sha256(files.encode()).hexdigest()[:16])
 
 
 def results_by_table(results: list[FileResult]) -> dict[str, list[FileResult]]:
@@ -132,7 +155,8 @@ def _rows_valid(table: str, results: list[FileResult]) -> dg.AssetCheckResult:
             "rows_quarantined": quarantined,
             "files_rejected": len(rejected),
             "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
-        },
+        }
+        | ({} if results else {"note": "no new file for this table in this run"}),
     )
 
 
@@ -159,15 +183,16 @@ def build_raw_assets() -> dg.AssetsDefinition:
         settings = load_settings()
         landing = Path(config.landing_dir) if config.landing_dir else settings.landing_dir
         selected = {key.path[-1] for key in context.selected_asset_keys}
-        if config.files:
-            paths = [Path(name) for name in config.files]
-        else:
-            paths = [
-                path
-                for path in list_landing_files(landing)
-                if table_for_path(path, landing) in selected
-            ]
-        with warehouse.connect() as connection:
+        # the lock first: a waiting ingest then holds nothing, and lists the folder once it may
+        with ingest_lock(settings), warehouse.connect() as connection:
+            if config.files:
+                paths = [Path(name) for name in config.files]
+            else:
+                paths = [
+                    path
+                    for path in list_landing_files(landing)
+                    if table_for_path(path, landing) in selected
+                ]
             ensure_ingest_tables(connection)
             report = ingest_files(connection, paths, landing, settings)
             for result in report.files:
@@ -178,27 +203,21 @@ def build_raw_assets() -> dg.AssetsDefinition:
                     + (f"; {result.error}" if result.error else "")
                 )
             changed = results_by_table(report.files)
+            # Every selected table materialises, changed or not: its dependants in the same run
+            # must run on the data that is there, and "nothing new" is not "no data".
             for name in sorted(selected):
-                if name in changed:
-                    yield dg.MaterializeResult(
-                        asset_key=raw_key(name),
-                        metadata=raw_table_metadata(connection, tables[name], changed[name]),
-                        check_results=[_rows_valid(name, changed[name])],
-                    )
-                else:  # nothing new for this table: say so instead of leaving the check skipped
-                    yield dg.AssetCheckResult(
-                        asset_key=raw_key(name),
-                        check_name=ROWS_VALID_CHECK,
-                        passed=True,
-                        metadata={"note": "no new file for this table in this run"},
-                    )
+                results = changed.get(name, [])
+                metadata = raw_table_metadata(connection, tables[name], results)
+                if not results:
+                    metadata["note"] = "no new file for this table in this run"
+                yield dg.MaterializeResult(
+                    asset_key=raw_key(name),
+                    metadata=metadata,
+                    data_version=_loaded_files_version(connection, name),
+                    check_results=[_rows_valid(name, results)],
+                )
 
     return raw_tables
-
-
-def landing_settle_seconds() -> float:
-    """Files younger than this may still be being written; the sensor waits for them."""
-    return float(os.environ.get("NEXUS_LANDING_SETTLE_SECONDS", "10"))
 
 
 def file_signature(path: Path) -> list[int]:
@@ -211,7 +230,8 @@ def changed_files(
     paths: Iterable[Path], seen: dict[str, list[int]], base: Path
 ) -> list[tuple[str, Path]]:
     """Settled files whose signature differs from the cursor's record, by path under base."""
-    settle, now = landing_settle_seconds(), time.time()
+    # files younger than the settle time may still be being written: wait for them
+    settle, now = load_settings().landing_settle_seconds, time.time()
     return [
         (str(path.relative_to(base)), path)
         for path in paths

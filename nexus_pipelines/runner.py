@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -12,11 +13,17 @@ from pathlib import Path
 import dagster as dg
 
 from nexus_pipelines.contract import load_contract
-from nexus_pipelines.ingest import IngestReport, ensure_ingest_tables, ingest_files
+from nexus_pipelines.ingest import (
+    IngestReport,
+    ensure_ingest_tables,
+    ingest_files,
+    ingest_lock,
+)
 from nexus_pipelines.partitions import DAILY, partitioning_name, partitions_for
 from nexus_pipelines.raw_assets import raw_key, raw_table_metadata, results_by_table
+from nexus_pipelines.run_health import announce_pool_waits, fail_dead_runs, process_tags
 from nexus_pipelines.settings import load_settings
-from nexus_pipelines.warehouse import Warehouse
+from nexus_pipelines.warehouse import Warehouse, data_range
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -27,30 +34,58 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def ingest_landing(landing_dir: Path, files: list[Path] | None = None) -> IngestReport:
-    """`nexus ingest`: load files directly, then tell the instance which raw tables changed."""
+def ingest_landing(
+    landing_dir: Path, files: list[Path] | None = None, instance: dg.DagsterInstance | None = None
+) -> IngestReport:
+    """Load files directly, then tell the instance which raw tables changed (the project's
+    instance when DAGSTER_HOME is set and none is given)."""
     from nexus_pipelines.ingest import list_landing_files
 
     settings = load_settings()
-    paths = files if files is not None else list_landing_files(landing_dir)
     tables = load_contract()
-    with Warehouse().connect() as connection:
+    # the lock first: a waiting ingest then holds nothing, and lists the folder once it may load
+    with ingest_lock(settings), Warehouse().connect() as connection:
+        paths = files if files is not None else list_landing_files(landing_dir)
         ensure_ingest_tables(connection)
         report = ingest_files(connection, paths, landing_dir, settings)
         events = [
             dg.AssetMaterialization(
                 asset_key=raw_key(name),
-                description=f"Loaded by `nexus ingest {landing_dir}`",
+                description=f"Loaded from {landing_dir} by nexus",
                 metadata=raw_table_metadata(connection, tables[name], results),
             )
             for name, results in results_by_table(report.files).items()
             if name in tables
         ]
-    if os.environ.get("DAGSTER_HOME"):
+    if instance is None and os.environ.get("DAGSTER_HOME"):
         instance = dg.DagsterInstance.get()
+    if instance is not None:
         for event in events:
             instance.report_runless_asset_event(event)
     return report
+
+
+def ingest_lines(report: IngestReport, every_file: bool) -> list[str]:
+    """What the terminal shows of an ingest: each file (or only the rejected ones), then the
+    totals, which always add up: rows in = loaded + quarantined + duplicates."""
+    lines = []
+    for result in report.files:
+        if every_file or result.status == "rejected":
+            lines.append(
+                f"{result.status:<8} {result.path}: {result.rows_in} in, {result.loaded} loaded, "
+                f"{result.quarantined} quarantined, {result.duplicates} duplicates"
+                + (f"\n         {result.error}" if result.error else "")
+            )
+    count = Counter(result.status for result in report.files)
+    lines.append(
+        f"{len(report.files)} files ({count['loaded']} loaded, {count['skipped']} already "
+        f"loaded, {count['rejected']} rejected): "
+        f"{sum(r.rows_in for r in report.files):,} rows in, "
+        f"{sum(r.loaded for r in report.files):,} loaded, "
+        f"{sum(r.quarantined for r in report.files):,} quarantined, "
+        f"{sum(r.duplicates for r in report.files):,} duplicates"
+    )
+    return lines
 
 
 def materialize_job(partitioning: str) -> dg.JobDefinition:
@@ -137,24 +172,149 @@ def _range_tags(partitioning: str, start: date, end: date) -> dict[str, str] | N
     }
 
 
+@dataclass
+class RunOutcome:
+    """What one run did, read back from the instance's record, not from the plan."""
+
+    run_id: str
+    partitioning: str
+    window: str
+    status: str
+    materialized: list[str]
+    failed: dict[str, str]  # asset -> the error of the step that should have written it
+    skipped: list[str]
+    seconds: float
+
+    def line(self) -> str:
+        text = (
+            f"Run {self.run_id} ({self.partitioning}: {self.window}) {self.status} in "
+            f"{self.seconds:.1f} s: {len(self.materialized)} assets materialised, "
+            f"{len(self.skipped)} skipped, {len(self.failed)} failed"
+        )
+        for asset, error in sorted(self.failed.items()):
+            text += f"\n  failed  {asset}: {error}"
+        for asset in self.skipped:
+            text += f"\n  skipped {asset}"
+        return text
+
+
+@dataclass
+class MaterializeSummary:
+    runs: list[RunOutcome]
+    not_started: list[str]  # assets of runs not started because an earlier run failed
+    files_rejected: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.files_rejected
+            and not self.not_started
+            and all(
+                not run.failed and not run.skipped and run.status == "SUCCESS" for run in self.runs
+            )
+        )
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [run.run_id for run in self.runs]
+
+    def line(self) -> str:
+        materialized = sum(len(run.materialized) for run in self.runs)
+        failed = sum(len(run.failed) for run in self.runs)
+        skipped = sum(len(run.skipped) for run in self.runs) + len(self.not_started)
+        return (
+            f"{materialized} assets materialised, {skipped} skipped or not started, "
+            f"{failed} failed, in {len(self.runs)} runs"
+            + (f"; {self.files_rejected} landing files rejected" if self.files_rejected else "")
+        )
+
+
+def _default_range() -> tuple[date, date]:
+    """The days the raw data covers, within the founding date and yesterday."""
+    settings = load_settings()
+    yesterday = date.fromisoformat(DAILY.get_last_partition_key() or DAILY.start.date().isoformat())
+    found = None
+    if settings.duckdb_path.exists():
+        with Warehouse().connect(read_only=True) as connection:
+            found = data_range(connection)
+    if found is None:
+        raise ValueError(
+            f"The warehouse {settings.duckdb_path} holds no raw data yet: put files in "
+            f"{settings.landing_dir} (docs/raw-data-contract.md), or give --start and --end."
+        )
+    return max(found[0], DAILY.start.date()), min(found[1], yesterday)
+
+
+def _outcome(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    planned: PlannedRun,
+    keys: list[dg.AssetKey],
+    window: str,
+    seconds: float,
+) -> RunOutcome:
+    from nexus_pipelines.definitions import defs
+
+    run = instance.get_run_by_id(run_id)
+    written = {
+        record.event_log_entry.dagster_event.asset_key
+        for record in instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+    }
+    step_errors = {}
+    for record in instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.STEP_FAILURE
+    ).records:
+        event = record.event_log_entry.dagster_event
+        error = event.step_failure_data.error
+        step_errors[event.step_key] = (error.message.strip().splitlines() or ["failed"])[-1]
+    failed, skipped = {}, []
+    for key in keys:
+        if key in written:
+            continue
+        step = defs.resolve_assets_def(key).node_def.name
+        if step in step_errors:
+            failed[key.to_user_string()] = step_errors[step]
+        else:
+            skipped.append(key.to_user_string())
+    return RunOutcome(
+        run_id=run_id,
+        partitioning=planned.partitioning,
+        window=window,
+        status=run.status.value if run else "UNKNOWN",
+        materialized=sorted(key.to_user_string() for key in written & set(keys)),
+        failed=failed,
+        skipped=sorted(skipped),
+        seconds=seconds,
+    )
+
+
 def materialize_everything(
     start: date | None = None,
     end: date | None = None,
     ingest: bool = True,
     instance: dg.DagsterInstance | None = None,
-) -> list[str]:
+) -> MaterializeSummary:
     """Ingest the landing folder and materialise every asset, each partitioned asset over the
-    partitions of [start, end] in one pass (its backfill policy), upstream runs first.
-    Returns the run ids."""
+    partitions of [start, end] in one pass (its backfill policy), upstream runs first. The range
+    defaults to the days the raw data covers. Stops at the first run that does not do all its
+    work: the later runs read what it should have written."""
     from nexus_pipelines.definitions import defs
 
-    first_day = start or DAILY.start.date()
-    last_day = end or date.fromisoformat(DAILY.get_last_partition_key() or first_day.isoformat())
+    instance = instance or dagster_instance()
+    rejected = 0
+    if ingest:  # first, so that the range can default to what the data covers
+        report = ingest_landing(load_settings().landing_dir, instance=instance)
+        print("\n".join(ingest_lines(report, every_file=False)), flush=True)
+        rejected = sum(result.status == "rejected" for result in report.files)
+    default_first, default_last = _default_range() if start is None or end is None else (start, end)
+    first_day, last_day = start or default_first, end or default_last
     if last_day < first_day:
         raise ValueError(f"No days between {first_day} and {last_day}")
-    instance = instance or dagster_instance()
-    run_ids = []
-    for planned in plan_runs(list(defs.assets), ingest):
+    summary = MaterializeSummary(runs=[], not_started=[], files_rejected=rejected)
+    plan = plan_runs(list(defs.assets), ingest=False)
+    for index, planned in enumerate(plan):
         tags = _range_tags(planned.partitioning, first_day, last_day)
         keys = list(planned.keys)
         if tags is None:  # e.g. no complete month yet: run the unpartitioned ones only
@@ -162,31 +322,40 @@ def materialize_everything(
             tags = {}
             if not keys:
                 continue
+        for run_id in fail_dead_runs(instance, by="nexus materialize"):
+            print(f"Run {run_id}: its process is gone (killed or crashed); marked failed.")
         begun = time.perf_counter()
         job = "none" if not tags else planned.partitioning
-        with dg.execute_job(
-            dg.build_reconstructable_job(
-                "nexus_pipelines.runner", "materialize_job", reconstructable_args=(job,)
-            ),
-            instance=instance,
-            asset_selection=keys,
-            tags=tags | {"nexus/trigger": "nexus materialize"},
-            # the step-by-step DEBUG events stay in the event log (and the UI), not the terminal
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            raise_on_error=True,
-        ) as result:
-            run_ids.append(result.run_id)
+        with (
+            announce_pool_waits(instance),
+            dg.execute_job(
+                dg.build_reconstructable_job(
+                    "nexus_pipelines.runner", "materialize_job", reconstructable_args=(job,)
+                ),
+                instance=instance,
+                asset_selection=keys,
+                tags=tags | process_tags() | {"nexus/trigger": "nexus materialize"},
+                # the step-by-step DEBUG events stay in the event log (and the UI), not the terminal
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                raise_on_error=False,
+            ) as result,
+        ):
+            run_id = result.run_id
         window = (
             f"{tags['dagster/asset_partition_range_start']} .. "
             f"{tags['dagster/asset_partition_range_end']}"
             if tags
             else "unpartitioned"
         )
-        print(
-            f"Materialised {len(keys)} assets ({planned.partitioning}: {window}) "
-            f"in run {result.run_id} in {time.perf_counter() - begun:.1f} s"
-        )
-    return run_ids
+        outcome = _outcome(instance, run_id, planned, keys, window, time.perf_counter() - begun)
+        summary.runs.append(outcome)
+        print(outcome.line(), flush=True)
+        if outcome.failed or outcome.skipped or outcome.status != "SUCCESS":
+            summary.not_started = sorted(
+                key.to_user_string() for later in plan[index + 1 :] for key in later.keys
+            )
+            break
+    return summary
 
 
 def _partitioning_of(defs: dg.Definitions, key: dg.AssetKey) -> str:

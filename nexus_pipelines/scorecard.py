@@ -19,7 +19,7 @@ import pandas as pd
 from nexus_pipelines.metadata import markdown_table, table_metadata
 from nexus_pipelines.playbook import SuccessMetric, owner_for, success_metrics
 from nexus_pipelines.settings import SQL_DIR, load_settings, query_parameters
-from nexus_pipelines.warehouse import Warehouse
+from nexus_pipelines.warehouse import Warehouse, data_range
 
 SCORECARD_SQL_DIR = SQL_DIR / "scorecard"
 SCORECARD_TABLE = "reporting.scorecard"
@@ -57,9 +57,12 @@ class MetricStatus:
         return record
 
 
-def default_as_of() -> date:
-    """The last complete day in the reporting timezone."""
-    return (datetime.now(load_settings().tz) - timedelta(days=1)).date()
+def default_as_of(connection: duckdb.DuckDBPyConnection) -> date:
+    """The last complete day in the reporting timezone, or the data's last day when the data
+    ends earlier (a history exported years ago is scored as of its own end, not as no data)."""
+    yesterday = (datetime.now(load_settings().tz) - timedelta(days=1)).date()
+    found = data_range(connection)
+    return min(yesterday, found[1]) if found else yesterday
 
 
 def _measure(
@@ -140,7 +143,7 @@ def scorecard_frame(rows: list[MetricStatus]) -> pd.DataFrame:
             }
             for row in rows
         ]
-    )
+    ).astype({"value": "float64"})  # all "no data" would otherwise be a column of None
 
 
 def store_scorecard(connection: duckdb.DuckDBPyConnection, rows: list[MetricStatus]) -> None:
@@ -209,8 +212,8 @@ def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefi
         pool="duckdb",
     )
     def scorecard(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        as_of = default_as_of()
         with warehouse.connect() as connection:
+            as_of = default_as_of(connection)
             rows = compute_scorecard(connection, as_of)
             store_scorecard(connection, rows)
             metadata = table_metadata(

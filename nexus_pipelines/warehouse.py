@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from nexus_pipelines.contract import load_contract
+from nexus_pipelines.run_health import record_run_process
 from nexus_pipelines.settings import load_settings
 
 # One schema per domain of derived tables, besides the raw data and the ingestion bookkeeping.
@@ -35,6 +39,13 @@ class Warehouse(DuckDBResource):
         description="DuckDB settings over the defaults from NEXUS_DUCKDB_MEMORY_LIMIT, "
         "NEXUS_DUCKDB_THREADS and a temp directory beside the database file.",
     )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # A run's process is recorded so that, if it dies holding the warehouse, it can be
+        # told apart from a live one (run_health.py). With a process per step the run's own
+        # process never opens the warehouse, so only in-process runs are recorded here.
+        if context.instance and context.run and load_settings().executor == "in_process":
+            record_run_process(context.instance, context.run)
 
     def resolved_path(self) -> Path:
         return Path(self.database) if self.database else load_settings().duckdb_path
@@ -77,3 +88,29 @@ def table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str)
         [schema, table],
     ).fetchone()
     return bool(found and found[0])
+
+
+def data_range(connection: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+    """First and last day (reporting timezone) of what the raw tables hold: the range
+    `nexus materialize` covers by default. Due dates and scheduled ends (future_ok) do not count."""
+    bounds = []
+    for table in load_contract().values():
+        if not table_exists(connection, "raw", table.name):
+            continue
+        for column in table.columns:
+            if column.type in ("DATE", "TIMESTAMPTZ") and not column.future_ok:
+                day = (
+                    f"{column.name}"
+                    if column.type == "DATE"
+                    else f"cast(timezone($tz, {column.name}) as date)"
+                )
+                bounds.append(
+                    f"select min({day}) as first, max({day}) as last from {table.qualified_name}"
+                )
+    if not bounds:
+        return None
+    first, last = connection.execute(
+        f"select min(first), max(last) from ({' union all '.join(bounds)})",
+        {"tz": load_settings().reporting_timezone},
+    ).fetchone()
+    return (first, last) if first is not None else None

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from nexus_pipelines.settings import Settings, load_settings
 from nexus_pipelines.warehouse import Warehouse
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test module loads the code location: the suite never reads the developer's
+    own deployment (data/warehouse.duckdb, and data/company.yaml that `make demo` writes)."""
+    for name in [name for name in os.environ if name.startswith("NEXUS_")]:
+        del os.environ[name]
+    os.environ["NEXUS_DUCKDB_PATH"] = str(Path(tempfile.mkdtemp()) / "warehouse.duckdb")
 
 
 @pytest.fixture

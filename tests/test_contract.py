@@ -1,6 +1,7 @@
 """The raw data contract drives the DDL and the reference document, and refuses bad definitions."""
 
 import copy
+import re
 
 import pytest
 
@@ -89,3 +90,57 @@ def test_bad_contract_definitions_are_refused(mutate, message: str) -> None:
 def test_identifiers_from_configuration_are_validated(name: str) -> None:
     with pytest.raises(ValueError):
         validate_identifier(name, "test")
+
+
+def columns_of(d: dict, table: str) -> dict[str, dict]:
+    return {column["name"]: column for column in d["tables"][table]["columns"]}
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "default", "message"),
+    [
+        ("users", "segment", "nope", "is not one of its allowed"),
+        ("users", "acquisition_channel", None, "needs nullable: true"),
+        ("users", "referrer_user_id", "1", "nullable column's default is null"),
+        ("users", "signup_at", "2024-01-01", "only applies to VARCHAR"),
+        ("products", "product_id", "p1", "a key column's default is a hash_of"),
+        ("users", "acquisition_channel", {"hash_of": ["user_id"]}, "only applies to key"),
+        ("events", "event_id", {"hash_of": ["nope"]}, "hash_of names ['nope']"),
+        ("events", "event_id", {"hash_of": ["event_id"]}, "hash_of names ['event_id']"),
+        ("events", "event_id", {"columns": ["user_id"]}, "a derived default is"),
+        ("budgets", "month", {"hash_of": ["category"]}, "a derived key is one of"),
+    ],
+)
+def test_bad_defaults_are_refused(table: str, column: str, default, message: str) -> None:
+    bad = document()
+    columns_of(bad, table)[column]["default"] = default
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_contract(bad)
+
+
+def test_optional_columns_and_their_defaults() -> None:
+    """The columns no metric needs (or that have a natural value) may be left out of a file."""
+    optional = {
+        (table.name, column.name): column.default_text()
+        for table in load_contract().values()
+        for column in table.columns
+        if column.optional
+    }
+    assert optional == {
+        ("users", "referrer_user_id"): "empty",
+        ("users", "plan"): "empty",
+        ("users", "segment"): "`unknown`",
+        ("users", "country"): "empty",
+        ("users", "product_id"): "`main`",
+        ("events", "event_id"): "hash of user_id, occurred_at, event_name, product_id",
+        ("events", "product_id"): "`main`",
+        ("subscription_periods", "period_id"): "hash of subscription_id, started_at",
+        ("subscription_periods", "plan"): "`unknown`",
+        ("subscription_periods", "billing_interval"): "empty",
+        ("marketing_spend", "campaign"): "empty",
+        ("costs", "product_id"): "empty",
+        ("services", "product_id"): "empty",
+        ("incidents", "title"): "empty",
+        ("deployments", "environment"): "`production`",
+    }
+    assert "| segment | VARCHAR | no |  | `unknown` |" in render_reference()

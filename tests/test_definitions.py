@@ -80,7 +80,9 @@ def test_schedules_and_sensors_run_by_default() -> None:
     assert all(
         s.default_status == dg.DefaultScheduleStatus.RUNNING for s in repository.schedule_defs
     )
-    assert "landing_folder_sensor" in {s.name for s in repository.sensor_defs}
+    assert {"landing_folder_sensor", "run_health_sensor"} <= {
+        s.name for s in repository.sensor_defs
+    }
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in repository.sensor_defs)
 
 
@@ -90,3 +92,12 @@ def test_project_instance_limits_the_duckdb_pool_to_one() -> None:
         pools = instance.get_concurrency_config().pool_config
         assert pools.default_pool_limit == 1
         assert pools.pool_granularity.value == "op"
+
+
+def test_project_instance_frees_the_slots_of_dead_and_finished_runs() -> None:
+    overrides = yaml.safe_load((PROJECT_DIR / "dagster-instance.yaml").read_text())
+    with dg.instance_for_test(overrides=overrides) as instance:
+        monitoring = instance.run_monitoring_settings
+    assert monitoring["enabled"] is True
+    assert monitoring["free_slots_after_run_end_seconds"] == 30
+    assert monitoring["start_timeout_seconds"] > 0 and monitoring["cancel_timeout_seconds"] > 0

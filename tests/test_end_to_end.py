@@ -1,84 +1,170 @@
-"""From raw files to what the analyst sees: a small generated company through Dagster."""
+"""The README's flows through the real `nexus` command, in the order a new user types them, on
+small generated companies: each run's summary is checked against the Dagster instance's own
+record, and the derived tables against what was loaded."""
+
+from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+import re
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import pytest
+from deployment import DAYS, RUN_LINE, YESTERDAY, deployment, instance_of, nexus, query
 
-from nexus_pipelines.cli import main
 from nexus_pipelines.contract import load_contract
-from nexus_pipelines.definitions import defs
-from nexus_pipelines.generator import generate_company
-from nexus_pipelines.runner import materialize_everything
-from nexus_pipelines.settings import Settings
-from nexus_pipelines.warehouse import Warehouse
-
-DAYS = 60
 
 
-START = datetime.now(UTC).date() - timedelta(days=DAYS)
+def assert_summary_matches_instance(env: dict[str, str], output: str) -> list[re.Match]:
+    """Each run the CLI reports exists in the instance with that status, and the assets it
+    says it materialised are exactly the ones the instance recorded for that run."""
+    runs = list(RUN_LINE.finditer(output))
+    assert runs, output
+    with instance_of(env) as instance:
+        for line in runs:
+            run = instance.get_run_by_id(line["run_id"])
+            assert run is not None and run.status.value == line["status"]
+            recorded = {
+                record.event_log_entry.dagster_event.asset_key
+                for record in instance.get_records_for_run(
+                    line["run_id"], of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+                ).records
+            }
+            assert len(recorded) == int(line["materialized"]), line.group(0)
+    return runs
 
 
-@pytest.fixture
-def small_company(project_env: Settings) -> Settings:
-    generate_company(project_env.landing_dir, users=400, days=DAYS, start=START, seed=11)
-    return project_env
+@pytest.fixture(scope="module")
+def company_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small generated company (its data ending yesterday), copied into each deployment."""
+    out = tmp_path_factory.mktemp("company")
+    env = deployment(out / "unused")
+    start = (YESTERDAY - timedelta(days=DAYS - 1)).isoformat()
+    args = ["--users", "300", "--days", str(DAYS), "--start", start, "--seed", "5"]
+    nexus(env, "generate", *args, "--out", str(out / "files"))
+    return out / "files"
 
 
-def snapshot(warehouse: Warehouse) -> dict[str, list[tuple]]:
-    with warehouse.connect(read_only=True) as connection:
-        return {
-            table: connection.execute(f"select * from {table} order by all").fetchall()
-            for table in (
-                "raw.users",
-                "raw.events",
-                "growth.daily_active_users",
-                "growth.signups_by_channel_daily",
-            )
-        }
+def snapshot(env: dict[str, str]) -> dict[str, list[tuple]]:
+    tables = ["raw.users", "raw.events", "growth.daily_active_users", "revenue.mrr_monthly"]
+    return {table: query(env, f"select * from {table} order by all") for table in tables}
 
 
-def test_generated_company_materialises_end_to_end_and_reruns_identically(
-    small_company: Settings, warehouse: Warehouse, capsys: pytest.CaptureFixture[str]
+def test_readme_flow_generate_ingest_materialize_scorecard(
+    tmp_path: Path, company_files: Path
 ) -> None:
-    with dg.instance_for_test() as instance:
-        materialize_everything(start=START, instance=instance)
-        every_key = {spec.key for assets in defs.assets for spec in assets.specs}
-        materialized = {
-            key for key in every_key if instance.get_latest_materialization_event(key) is not None
+    env = deployment(tmp_path)
+    landing = Path(env["NEXUS_LANDING_DIR"])
+    shutil.copytree(company_files, landing, dirs_exist_ok=True)
+
+    ingested = nexus(env, "ingest", str(landing))
+    log = query(
+        env, "select status, rows_in, loaded, quarantined, duplicates from ingest.ingestion_log"
+    )
+    assert len(log) == len(load_contract())
+    assert all(
+        status == "loaded" and rows_in == ok + bad + dup for status, rows_in, ok, bad, dup in log
+    )
+    total_in = sum(row[1] for row in log)
+    assert f"{total_in:,} rows in, {total_in:,} loaded, 0 quarantined, 0 duplicates" in ingested
+
+    # the landing files are already loaded: nothing new, yet every derived asset must run
+    first = nexus(env, "materialize")
+    assert "40 files (0 loaded, 40 already loaded, 0 rejected)" in first
+    runs = assert_summary_matches_instance(env, first)
+    assert [(run["partitioning"], run["status"]) for run in runs] == [
+        ("daily", "SUCCESS"),
+        ("monthly", "SUCCESS"),
+    ]
+    # the data's own range, not the founding date's: 60 daily partitions, ending yesterday
+    first_day = (YESTERDAY - timedelta(days=DAYS - 1)).isoformat()
+    assert runs[0]["window"] == f"{first_day} .. {YESTERDAY.isoformat()}"
+    assert "Done: " in first and " 0 failed" in first
+    with instance_of(env) as instance:
+        every_key = {
+            key
+            for key in instance.get_asset_keys()
+            if instance.get_latest_materialization_event(key) is not None
         }
-        assert materialized == every_key
+    assert len(every_key) == 90  # 40 raw tables (reported by the ingest) and 50 derived assets
 
-        first = snapshot(warehouse)
-        # the same files again, the same range again
-        materialize_everything(start=START, instance=instance)
-        assert snapshot(warehouse) == first
-
-    with warehouse.connect(read_only=True) as connection:
-        for table in load_contract().values():
-            count = connection.execute(f"select count(*) from {table.qualified_name}").fetchone()
-            assert count[0] > 0, table.name
-        log = connection.execute(
-            "select status, rows_in, loaded, quarantined, duplicates from ingest.ingestion_log"
-        ).fetchall()
-        loaded = [row for row in log if row[0] == "loaded"]
-        assert len(loaded) >= len(load_contract())
-        assert all(rows_in == ok + bad + dup for _, rows_in, ok, bad, dup in loaded)
-        assert sum(row[3] for row in loaded) == 0, "generated data must pass validation"
-        # every day of the materialised range has a DAU row, and active users on nearly all
-        days, active_days = connection.execute(
+    assert (
+        query(
+            env,
             "select count(*), count(*) filter (where active_users > 0) "
-            "from growth.daily_active_users"
-        ).fetchone()
-        assert days == DAYS
-        assert active_days >= DAYS - 2
-        assert (
-            connection.execute("select count(*) from reporting.cadence_reviews").fetchone()[0]
-            == 5  # one per scheduled cadence, replaced on the re-run
-        )
+            "from growth.daily_active_users",
+        )[0][0]
+        == DAYS
+    )
+    assert query(env, "select count(*) from revenue.mrr_monthly")[0][0] >= 1
+    assert query(env, "select count(*) from reporting.cadence_reviews")[0][0] == 5
 
-    capsys.readouterr()
-    assert main(["scorecard", "--json"]) == 0
-    records = json.loads(capsys.readouterr().out)
+    records = json.loads(nexus(env, "scorecard", "--json"))
     assert len(records) == 13
+    assert {record["as_of"] for record in records} == {YESTERDAY.isoformat()}
+    assert sum(record["status"] != "no data" for record in records) >= 8
+
+    before = snapshot(env)
+    again = nexus(env, "materialize")
+    assert_summary_matches_instance(env, again)
+    assert snapshot(env) == before  # the same files, the same range: the same tables
+
+    # an engineer re-running three days of the daily assets without touching the landing folder
+    start = (YESTERDAY - timedelta(days=2)).isoformat()
+    partial = nexus(env, "materialize", "--skip-ingest", "--start", start)
+    runs = assert_summary_matches_instance(env, partial)
+    assert runs[0]["window"] == f"{start} .. {YESTERDAY.isoformat()}"
+    assert "files (" not in partial  # no ingest step
+    assert snapshot(env) == before
+
+
+def test_revenue_only_company_gets_its_revenue_metrics(tmp_path: Path, company_files: Path) -> None:
+    """Only billing's subscription periods: growth, reliability and support inputs are empty,
+    which is a normal state, so every asset materialises (empty where it has no input)."""
+    env = deployment(tmp_path)
+    shutil.copytree(
+        company_files / "subscription_periods",
+        Path(env["NEXUS_LANDING_DIR"]) / "subscription_periods",
+    )
+    output = nexus(env, "materialize")
+    runs = assert_summary_matches_instance(env, output)
+    assert all(run["failed"] == "0" and run["skipped"] == "0" for run in runs)
+    assert query(env, "select count(*) from growth.churn_risk")[0][0] == 0
+    periods = query(
+        env,
+        "select count(distinct customer_id) from raw.subscription_periods where status <> 'trial'",
+    )[0][0]
+    assert periods > 0
+    assert query(env, "select count(*) from revenue.mrr_movements")[0][0] > 0
+    records = {r["metric"]: r for r in json.loads(nexus(env, "scorecard", "--json"))}
+    # nothing deployed is no data, not "0 deploys a day, missed"
+    assert records["deploys_per_day"]["status"] == "no data"
+    assert records["uptime_pct"]["status"] == "no data"
+
+
+def test_history_ending_years_ago(tmp_path: Path) -> None:
+    """A company's export of 2018: founded then, materialised over its own days only, scored as
+    of its last day by default and as of any day asked for."""
+    env = deployment(tmp_path, NEXUS_FOUNDED_ON="2018-01-01")
+    landing = env["NEXUS_LANDING_DIR"]
+    args = ["--users", "300", "--days", str(DAYS), "--start", "2018-01-01", "--seed", "5"]
+    nexus(env, "generate", *args, "--out", landing)
+    output = nexus(env, "materialize")
+    runs = assert_summary_matches_instance(env, output)
+    assert [run["window"] for run in runs] == [
+        "2018-01-01 .. 2018-03-01",
+        "2018-01-01 .. 2018-03-01",  # monthly: January to March, the data's last month
+    ]
+    assert query(
+        env, "select min(activity_date), max(activity_date) from growth.daily_active_users"
+    )[0] == (date(2018, 1, 1), date(2018, 3, 1))
+
+    latest = json.loads(nexus(env, "scorecard", "--json"))
+    assert {record["as_of"] for record in latest} == {"2018-03-01"}
+    assert sum(record["status"] != "no data" for record in latest) >= 8
+    february = json.loads(nexus(env, "scorecard", "--as-of", "2018-02-28", "--json"))
+    assert {record["as_of"] for record in february} == {"2018-02-28"}
+    stored = query(env, "select distinct as_of from reporting.scorecard")
+    assert stored == [(date(2018, 3, 1),)]  # the asset's own snapshot, as of the data's end

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,12 +17,15 @@ import pytest
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.ingest import (
     IngestReport,
+    ensure_ingest_tables,
     file_digest,
     ingest_files,
+    ingest_lock,
     list_landing_files,
+    lock_path,
     table_for_path,
 )
-from nexus_pipelines.settings import Settings
+from nexus_pipelines.settings import Settings, load_settings
 from nexus_pipelines.warehouse import Warehouse
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -77,12 +82,21 @@ def landing(project_env: Settings) -> Path:
 def ingest(
     connection: duckdb.DuckDBPyConnection, landing: Path, project_env: Settings
 ) -> Callable[..., IngestReport]:
-    """Ingest paths at NOW and check, for every file, that the counts and the log reconcile."""
+    """Ingest paths at NOW and check, for every file, that the counts and the log reconcile
+    (a skipped file is not logged)."""
+    ensure_ingest_tables(connection)
+
+    def logged_files() -> int:
+        return rows(connection, "select count(*) from ingest.ingestion_log")[0][0]
 
     def run(*paths: Path) -> IngestReport:
+        before = logged_files()
         report = ingest_files(connection, list(paths), landing, project_env, now=NOW)
+        read = [result for result in report.files if result.status != "skipped"]
+        assert logged_files() == before + len(read)
         for result in report.files:
             assert result.rows_in == result.loaded + result.quarantined + result.duplicates
+        for result in read:
             logged = connection.execute(
                 "select status, rows_in, loaded, quarantined, duplicates, replaced, error"
                 " from ingest.ingestion_log where sha256 is not distinct from ? and file_path = ?"
@@ -179,9 +193,9 @@ def assert_rejected(landing: Path, report: IngestReport, relative: str, *fragmen
 
 
 def test_missing_column_rejects_the_file(connection, landing, ingest):
-    columns = [c for c in USERS if c != "country"]
+    columns = [c for c in USERS if c != "acquisition_channel"]
     report = ingest(write_csv(landing / "users.csv", [user(1)], columns))
-    assert_rejected(landing, report, "users.csv", "missing column(s) country")
+    assert_rejected(landing, report, "users.csv", "missing column(s) acquisition_channel")
     assert rows(connection, "select count(*) from raw.users") == [(0,)]
     assert quarantine(connection) == []
 
@@ -278,23 +292,24 @@ def test_wrong_types_are_quarantined_with_file_row_and_column(connection, landin
     assert rows(connection, "select user_id from raw.users") == [(1,)]
 
 
+# What rows 1 (no user_id) and 2 (no acquisition_channel) of users.csv are quarantined for.
+EMPTY_KEY_AND_REQUIRED_VALUE = [
+    (1, "user_id", "key", "users.csv row 1, column user_id: is empty but it is part of the key"),
+    (
+        2,
+        "acquisition_channel",
+        "required",
+        "users.csv row 2, column acquisition_channel: is empty but the column is required",
+    ),
+]
+
+
 def test_null_key_and_required_value_are_quarantined(connection, landing, ingest):
-    report = ingest(write_csv(landing / "users.csv", [user(None), user(2, plan=None)]))
+    report = ingest(
+        write_csv(landing / "users.csv", [user(None), user(2, acquisition_channel=None)])
+    )
     assert counts(report) == [("loaded", 2, 0, 2, 0, 0)]
-    assert quarantine(connection) == [
-        (
-            1,
-            "user_id",
-            "key",
-            "users.csv row 1, column user_id: is empty but it is part of the key",
-        ),
-        (
-            2,
-            "plan",
-            "required",
-            "users.csv row 2, column plan: is empty but the column is required",
-        ),
-    ]
+    assert quarantine(connection) == EMPTY_KEY_AND_REQUIRED_VALUE
 
 
 def test_range_allowed_and_dates_are_checked(connection, landing, ingest):
@@ -313,10 +328,11 @@ def test_range_allowed_and_dates_are_checked(connection, landing, ingest):
     assert [reason for *_, reason in quarantine(connection)] == [
         "users.csv row 1, column signup_at: '2099-01-01' is in the future "
         "(later than 2025-06-01T12:10:00+00:00)",
-        "users.csv row 2, column signup_at: '2023-12-31T22:00:00Z' is before the company "
-        "was founded (2024-01-01)",
+        "users.csv row 2, column signup_at: '2023-12-31T22:00:00Z' is before the founding date "
+        "2024-01-01 (founded_on in assets/company.yaml; set NEXUS_FOUNDED_ON or edit that file "
+        "if the company's data starts earlier)",
         "users.csv row 3, column segment: 'consumer' is not one of "
-        "self_serve, smb, mid_market, enterprise",
+        "self_serve, smb, mid_market, enterprise, unknown",
         "users.csv row 4, column referrer_user_id: '0' is below the minimum 1",
     ]
 
@@ -360,11 +376,11 @@ def test_future_ok_lifts_only_the_future_rule(connection, landing, ingest):
 
 
 def test_a_row_failing_several_checks_counts_once(connection, landing, ingest):
-    bad = user(1, signup_at="2099-01-01", segment="x", plan=None)
+    bad = user(1, signup_at="2099-01-01", segment="x", acquisition_channel=None)
     report = ingest(write_csv(landing / "users.csv", [bad, user(2)]))
     assert counts(report) == [("loaded", 2, 1, 1, 0, 0)]
     assert [(row, column) for row, column, *_ in quarantine(connection)] == [
-        (1, "plan"),
+        (1, "acquisition_channel"),
         (1, "segment"),
         (1, "signup_at"),
     ]
@@ -429,7 +445,7 @@ def test_short_and_long_lines_are_quarantined_and_later_rows_keep_their_number(
             "segment",
             "allowed",
             "users.csv row 4, column segment: 'x' is not one of "
-            "self_serve, smb, mid_market, enterprise",
+            "self_serve, smb, mid_market, enterprise, unknown",
         ),
     ]
     value = rows(connection, "select value from ingest.quarantine where row_number = 2")
@@ -502,7 +518,7 @@ def test_duplicate_key_across_files_latest_wins(connection, landing, ingest):
 
 def test_a_quarantined_row_never_replaces_a_loaded_one(connection, landing, ingest):
     ingest(write_csv(landing / "users" / "a.csv", [user(1, plan="free")]))
-    report = ingest(write_csv(landing / "users" / "b.csv", [user(1, plan=None)]))
+    report = ingest(write_csv(landing / "users" / "b.csv", [user(1, acquisition_channel=None)]))
     assert counts(report) == [("loaded", 1, 0, 1, 0, 0)]
     assert rows(connection, "select user_id, plan from raw.users") == [(1, "free")]
 
@@ -551,11 +567,7 @@ def test_reingesting_the_same_content_changes_nothing(connection, landing, inges
         rows(connection, f"select * from {table} order by all")
         for table in ("raw.users", "ingest.quarantine")
     ]
-    assert rows(connection, "select status from ingest.ingestion_log order by started_at") == [
-        ("loaded",),
-        ("skipped",),
-        ("skipped",),
-    ]
+    assert rows(connection, "select status from ingest.ingestion_log") == [("loaded",)]
 
 
 # ------------------------------------------------------------------------- landing folder
@@ -595,3 +607,257 @@ def test_file_digest_is_the_sha256_of_the_bytes(tmp_path):
     path = tmp_path / "blob.bin"
     path.write_bytes(b"nexus" * 1_000_000)
     assert file_digest(path) == hashlib.sha256(b"nexus" * 1_000_000).hexdigest()
+
+
+# ---------------------------------------------------------------- issue 8: ingestion gaps
+
+
+def ingest_into(
+    connection: duckdb.DuckDBPyConnection, landing: Path, settings: Settings, *paths: Path
+) -> IngestReport:
+    """ingest_files on any landing folder; every file's counts must reconcile."""
+    report = ingest_files(connection, list(paths), landing, settings, now=NOW)
+    for result in report.files:
+        assert result.rows_in == result.loaded + result.quarantined + result.duplicates
+    return report
+
+
+@pytest.mark.parametrize("folder", ["landing", "landing [a*]"])
+def test_file_names_with_glob_characters_read_exactly_that_file(
+    connection, tmp_path, project_env, folder
+):
+    landing = tmp_path / folder  # nor is the folder's own name a glob
+    star = write_csv(landing / "users" / "a*.csv", [user(n) for n in range(1, 301)])
+    neighbour = write_csv(landing / "users" / "ab.csv", [user(n) for n in range(301, 601)])
+    row = (
+        "timestamptz '2024-04-01 00:00:00+00' as signup_at, 'organic' as acquisition_channel,"
+        " NULL::BIGINT as referrer_user_id, 'free' as plan, 'smb' as segment, 'FR' as country,"
+        " 'p1' as product_id"
+    )
+    p1 = write_parquet(
+        landing / "users" / "p1.parquet", f"select i as user_id, {row} from range(601, 701) t(i)"
+    )
+    bracket = write_parquet(
+        landing / "users" / "p[12].parquet",
+        f"select i as user_id, {row} from range(701, 751) t(i)",
+    )
+    report = ingest_into(connection, landing, project_env, star, neighbour, p1, bracket)
+    assert counts(report) == [
+        ("loaded", 300, 300, 0, 0, 0),
+        ("loaded", 300, 300, 0, 0, 0),
+        ("loaded", 100, 100, 0, 0, 0),
+        ("loaded", 50, 50, 0, 0, 0),
+    ]
+    assert rows(connection, "select count(*), min(user_id), max(user_id) from raw.users") == [
+        (750, 1, 750)
+    ]
+    assert rows(connection, "select sha256 from ingest.ingestion_log order by file_path") == [
+        (file_digest(path),) for path in (star, neighbour, p1, bracket)
+    ]
+
+
+def test_a_caller_may_take_the_ingest_lock_before_it_connects(warehouse, landing, project_env):
+    """Re-entrant: the caller holds it while it connects, ingest_files takes it again."""
+    path = write_csv(landing / "users.csv", [user(1)])
+    with ingest_lock(project_env), warehouse.connect() as connection:
+        holder = json.loads(lock_path(project_env).read_text())
+        report = ingest_files(connection, [path], landing, project_env, now=NOW)
+    assert counts(report) == [("loaded", 1, 1, 0, 0, 0)]
+    assert holder["pid"] == os.getpid()
+    assert lock_path(project_env).parent == project_env.duckdb_path.parent
+
+
+def test_surrounding_whitespace_is_trimmed_from_text_values(connection, landing, ingest):
+    columns = load_contract()["support_tickets"].column_names
+    ticket = {
+        "user_id": 1,
+        "created_at": "2024-03-01T09:30:00Z",
+        "category": "bug",
+        "reopened_count": 0,
+    }
+    path = write_csv(
+        landing / "support_tickets.csv",
+        [
+            dict(ticket, ticket_id="tkt_0001", priority="normal"),
+            dict(ticket, ticket_id=" tkt_0001 ", priority=" high "),
+            dict(ticket, ticket_id="\ttkt_0002", priority="urgent\t", created_at=" 2024-03-02 "),
+        ],
+        columns,
+    )
+    assert counts(ingest(path)) == [("loaded", 3, 2, 0, 1, 0)]
+    assert rows(
+        connection,
+        "select ticket_id, priority, created_at::DATE from raw.support_tickets order by 1",
+    ) == [
+        ("tkt_0001", "high", datetime(2024, 3, 1).date()),
+        ("tkt_0002", "urgent", datetime(2024, 3, 2).date()),
+    ]
+
+
+def test_a_value_that_is_only_whitespace_is_empty(connection, landing, ingest):
+    path = write_csv(
+        landing / "users.csv",
+        [user("  "), user(2, acquisition_channel=" \t "), user(3, referrer_user_id="  ")],
+    )
+    assert counts(ingest(path)) == [("loaded", 3, 1, 2, 0, 0)]
+    assert quarantine(connection) == EMPTY_KEY_AND_REQUIRED_VALUE
+    assert rows(connection, "select user_id, referrer_user_id from raw.users") == [(3, None)]
+
+
+def test_money_with_more_decimals_than_the_currency_is_quarantined(connection, landing, ingest):
+    columns = ["spend_id", "spend_date", "channel", "campaign", "amount"]
+    spend = {"spend_date": "2024-02-01", "channel": "ads"}
+    path = write_csv(
+        landing / "marketing_spend" / "a.csv",
+        [
+            dict(spend, spend_id="s1", amount="12.345"),
+            dict(spend, spend_id="s2", amount="12.340"),
+            dict(spend, spend_id="s3", amount="7"),
+        ],
+        columns,
+    )
+    parquet = write_parquet(
+        landing / "marketing_spend" / "b.parquet",
+        "select * from (values ('s4', 1.005::DECIMAL(10, 3)), ('s5', 19.99::DOUBLE),"
+        " ('s6', 0.125::DOUBLE)) t(spend_id, amount)"
+        " cross join (select date '2024-02-01' as spend_date, 'ads' as channel,"
+        " NULL::VARCHAR as campaign)",
+    )
+    assert counts(ingest(path, parquet)) == [
+        ("loaded", 3, 2, 1, 0, 0),
+        ("loaded", 3, 1, 2, 0, 0),
+    ]
+    reason = "has more than 2 decimals, more than EUR amounts carry (it would be rounded)"
+    assert [(row, rule, text) for row, _, rule, text in quarantine(connection)] == [
+        (1, "decimals", f"marketing_spend/a.csv row 1, column amount: '12.345' {reason}"),
+        (1, "decimals", f"marketing_spend/b.parquet row 1, column amount: '1.005' {reason}"),
+        (3, "decimals", f"marketing_spend/b.parquet row 3, column amount: '0.125' {reason}"),
+    ]
+    assert rows(
+        connection, "select spend_id, amount::VARCHAR from raw.marketing_spend order by 1"
+    ) == [("s2", "12.34"), ("s3", "7.00"), ("s5", "19.99")]
+
+
+def test_parquet_with_a_repeated_column_names_it(landing, ingest):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = landing / "users" / "dup.parquet"
+    path.parent.mkdir()
+    values = {name: pa.array([str(value)]) for name, value in user(1).items()}
+    pq.write_table(
+        pa.Table.from_arrays([*values.values(), values["plan"]], names=[*values, "plan"]), path
+    )
+    report = ingest(path)
+    assert_rejected(landing, report, "users/dup.parquet", "repeats column(s) plan")
+    assert "plan_1" not in (report.files[0].error or "")
+
+
+def test_reingesting_many_files_logs_only_the_files_read(connection, landing, ingest):
+    paths = [write_csv(landing / "users" / f"{n:02}.csv", [user(n)]) for n in range(1, 51)]
+    assert [r.status for r in ingest(*paths).files] == ["loaded"] * 50
+    again = ingest(*paths)
+    assert [r.status for r in again.files] == ["skipped"] * 50
+    assert again.summary().startswith("50 files (0 loaded, 0 rejected, 50 skipped)")
+    assert rows(connection, "select status, count(*) from ingest.ingestion_log group by 1") == [
+        ("loaded", 50)
+    ]
+
+
+def test_pre_founding_rows_name_the_setting_to_change(connection, landing, monkeypatch):
+    path = write_csv(landing / "users.csv", [user(1, signup_at="2023-12-31T23:00:00Z")])
+    report = ingest_into(connection, landing, load_settings(), path)
+    assert counts(report) == [("loaded", 1, 0, 1, 0, 0)]
+    monkeypatch.setenv("NEXUS_FOUNDED_ON", "2024-01-02")
+    again = write_csv(landing / "users" / "b.csv", [user(2, signup_at="2024-01-01T12:00:00Z")])
+    ingest_into(connection, landing, load_settings(), again)
+    assert [reason for *_, reason in quarantine(connection)] == [
+        "users.csv row 1, column signup_at: '2023-12-31T23:00:00Z' is before the founding date"
+        " 2024-01-01 (founded_on in assets/company.yaml; set NEXUS_FOUNDED_ON or edit that file"
+        " if the company's data starts earlier)",
+        "users/b.csv row 1, column signup_at: '2024-01-01T12:00:00Z' is before the founding date"
+        " 2024-01-02 (founded_on from NEXUS_FOUNDED_ON; change it if the company's data starts"
+        " earlier)",
+    ]
+
+
+# ----------------------------------------------------------------- optional columns
+
+
+def test_optional_columns_may_be_left_out_or_empty(connection, landing, ingest):
+    required = ["user_id", "signup_at", "acquisition_channel"]
+    left_out = write_csv(landing / "users" / "a.csv", [user(1)], required)
+    empty = write_csv(
+        landing / "users" / "b.csv",
+        [user(2, plan=None, segment=None, country=None, product_id=None)],
+    )
+    assert counts(ingest(left_out, empty)) == [("loaded", 1, 1, 0, 0, 0)] * 2
+    assert rows(
+        connection,
+        "select user_id, referrer_user_id, plan, segment, country, product_id from raw.users"
+        " order by 1",
+    ) == [(1, None, None, "unknown", None, "main"), (2, None, None, "unknown", None, "main")]
+
+
+def test_other_optional_columns_take_their_defaults(connection, landing, ingest):
+    at = "2024-02-01T00:00:00Z"
+    period = {"subscription_id": "sub_1", "customer_id": 1, "monthly_amount": "10.00",
+              "status": "active", "started_at": at, "ended_at": None}  # fmt: skip
+    incident = {"incident_id": "inc_1", "severity": "P1", "service_id": "api", "detected_at": at,
+                "acknowledged_at": None, "resolved_at": None, "caused_by_deployment_id": None,
+                "postmortem_completed_at": None}  # fmt: skip
+    deployment = {"deployment_id": "d1", "service_id": "api", "deployed_at": at,
+                  "status": "success", "rolled_back": "false"}  # fmt: skip
+    report = ingest(
+        write_csv(landing / "subscription_periods.csv", [period]),
+        write_csv(landing / "incidents.csv", [incident]),
+        write_csv(landing / "deployments.csv", [deployment]),
+    )
+    assert counts(report) == [("loaded", 1, 1, 0, 0, 0)] * 3
+    [(period_id, plan, interval)] = rows(
+        connection, "select period_id, plan, billing_interval from raw.subscription_periods"
+    )
+    assert (len(period_id), plan, interval) == (32, "unknown", None)
+    assert rows(connection, "select title from raw.incidents") == [(None,)]
+    assert rows(connection, "select environment from raw.deployments") == [("production",)]
+
+
+def events_table(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return rows(connection, "select * from raw.events order by all")
+
+
+def test_events_without_ids_get_stable_keys_from_their_content(
+    connection, landing, ingest, tmp_path
+):
+    columns = ["user_id", "occurred_at", "event_name"]
+    events = [
+        {"user_id": 1, "occurred_at": "2024-02-01T10:00:00Z", "event_name": "session_start"},
+        {"user_id": 1, "occurred_at": "2024-02-01T10:05:00Z", "event_name": "project_created"},
+        {"user_id": 2, "occurred_at": "2024-02-01T10:00:00Z", "event_name": "session_start"},
+        {"user_id": 1, "occurred_at": "2024-02-01T10:00:00Z", "event_name": "session_start"},
+    ]
+    first = write_csv(landing / "events" / "a.csv", events, columns)
+    assert counts(ingest(first)) == [("loaded", 4, 3, 0, 1, 0)]  # the same event twice is one
+    loaded = events_table(connection)
+    assert len({event_id for event_id, *_ in loaded}) == 3
+    assert all(event_id >= 1 for event_id, *_ in loaded)
+    assert {product for *_, product in loaded} == {"main"}
+
+    # The same events again, exported another way: the same keys, so the same table.
+    second = write_parquet(
+        landing / "events" / "b.parquet",
+        "select * from (values ('session_start', timestamptz '2024-02-01 10:00:00+00', 2),"
+        " ('project_created', timestamptz '2024-02-01 10:05:00+00', 1),"
+        " ('session_start', timestamptz '2024-02-01 10:00:00+00', 1))"
+        " t(event_name, occurred_at, user_id)",
+    )
+    assert counts(ingest(second)) == [("loaded", 3, 3, 0, 0, 3)]
+    assert events_table(connection) == loaded
+
+    # And in a fresh warehouse.
+    with duckdb.connect(str(tmp_path / "fresh.duckdb")) as fresh:
+        fresh.execute("set TimeZone = 'UTC'")
+        fresh_landing = tmp_path / "fresh"
+        copy = write_csv(fresh_landing / "events.csv", events, columns)
+        ingest_into(fresh, fresh_landing, load_settings(), copy)
+        assert events_table(fresh) == loaded

@@ -106,13 +106,19 @@ def test_the_requested_run_loads_the_file(
         assert materialized[0].metadata["dagster/row_count"].value == 2
         assert materialized[0].metadata["rows_quarantined"].value == 0
 
-        # The same request again: nothing new, and the check says so rather than staying unrun.
+        # The same request again: nothing new, yet the table is there for its dependants, with
+        # the same data version (the same files), and the check says so rather than staying unrun.
         again = job.execute_in_process(
             instance=instance,
             asset_selection=request.asset_selection,
             run_config=request.run_config,
         )
-        assert again.asset_materializations_for_node(INGEST_OP) == []
+        (unchanged,) = again.asset_materializations_for_node(INGEST_OP)
+        assert unchanged.metadata["note"].value.startswith("no new file")
+        assert unchanged.metadata["dagster/row_count"].value == 2
+        assert (
+            unchanged.tags["dagster/data_version"] == materialized[0].tags["dagster/data_version"]
+        )
         (check,) = again.get_asset_check_evaluations()
         assert check.passed and check.metadata["note"].value.startswith("no new file")
     with warehouse.connect(read_only=True) as connection:

@@ -587,7 +587,7 @@ def test_mrr_playbook_reference_data(warehouse: Warehouse, tmp_path: Path, proje
       customer 2: 25 Sep-Oct 2017 -> new Sep 2017, churn -25 Nov 2017.
     """
 
-    source = Path(settings.PROJECT_DIR).parent / "shared/reference-data/mrr-playbook"
+    source = Path(__file__).parent / "fixtures" / "mrr_playbook"
     landing = project_env.landing_dir
     target = landing / "subscription_periods.csv"
     with (source / "subscription_periods.csv").open() as read, target.open("w", newline="") as out:

@@ -140,3 +140,17 @@ def test_scorecard_depends_on_exactly_the_tables_its_queries_read(
     signups = dg.AssetKey(["growth", "signups_by_channel_daily"])
     dau_prefix = dg.AssetKey(["growth", "daily_active"])
     assert scorecard_module.scorecard_sources([dau, signups, dau_prefix]) == [dau]
+
+
+def test_scorecard_asset_materialises_when_every_metric_has_no_data(warehouse: Warehouse) -> None:
+    """An empty warehouse (every source missing) is a normal state: 13 rows of "no data"."""
+    result = dg.materialize([build_scorecard_asset()], resources={"warehouse": warehouse})
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("reporting__scorecard")
+    assert materialization.metadata["metrics_no_data"].value == 13
+    with warehouse.connect(read_only=True) as connection:
+        stored = connection.execute(
+            "select count(*), count(value), count(*) filter (where status = 'no data') "
+            "from reporting.scorecard"
+        ).fetchone()
+    assert stored == (13, 0, 13)

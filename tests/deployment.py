@@ -1,0 +1,60 @@
+"""Helpers for tests that drive the real `nexus` command: a deployment as make sets one up."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from nexus_pipelines.settings import PROJECT_DIR
+
+NEXUS = str(Path(sys.executable).parent / "nexus")
+DAYS = 60  # the generator's minimum: two cohort months and a complete month
+YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
+RUN_LINE = re.compile(
+    r"^Run (?P<run_id>[0-9a-f-]{36}) \((?P<partitioning>\w+): (?P<window>[^)]*)\) (?P<status>\w+) "
+    r"in [\d.]+ s: (?P<materialized>\d+) assets materialised, (?P<skipped>\d+) skipped, "
+    r"(?P<failed>\d+) failed$",
+    re.MULTILINE,
+)
+
+
+def deployment(root: Path, **env: str) -> dict[str, str]:
+    """A fresh deployment as make sets one up: its own warehouse, landing folder and instance."""
+    home = root / "dagster_home"
+    home.mkdir(parents=True)
+    shutil.copy(PROJECT_DIR / "dagster-instance.yaml", home / "dagster.yaml")
+    (root / "landing").mkdir()
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("NEXUS_", "DAGSTER_"))},
+        "DAGSTER_HOME": str(home),
+        "NEXUS_DUCKDB_PATH": str(root / "warehouse.duckdb"),
+        "NEXUS_LANDING_DIR": str(root / "landing"),
+        "NEXUS_DUCKDB_MEMORY_LIMIT": "1GB",
+        "NEXUS_DUCKDB_THREADS": "2",
+        **env,
+    }
+
+
+def nexus(env: dict[str, str], *args: str, expect: int = 0) -> str:
+    done = subprocess.run(
+        [NEXUS, *args], env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    assert done.returncode == expect, f"nexus {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def query(env: dict[str, str], sql: str) -> list[tuple]:
+    with duckdb.connect(env["NEXUS_DUCKDB_PATH"], read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def instance_of(env: dict[str, str]) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
