@@ -22,9 +22,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster-instance.yaml
 demo: setup
 	$(BIN)/nexus demo
 
+# Two workers: the end-to-end tests are Dagster runs that keep one core busy each.
 test: setup lint
 	$(BIN)/nexus contract-docs --check
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist load
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port 3000

@@ -1,5 +1,7 @@
-"""Partition definitions: one start date (the founding date) for every time-partitioned asset,
-so single-run backfills are never split into chunks, and calendar grains in the reporting timezone.
+"""Partition definitions: one start date for every asset of a grain, so single-run backfills are
+never split into chunks, and calendar grains in the reporting timezone. Days start on the founding
+date; months on the first of the founding month, so a company founded mid-month has its first
+month (a month partition must begin on a month's first day).
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ import dagster as dg
 from nexus_pipelines.settings import load_settings, partitions_start
 
 _TIMEZONE = load_settings().reporting_timezone
-_START = partitions_start().isoformat()
+_START = partitions_start()
 
-DAILY = dg.DailyPartitionsDefinition(start_date=_START, timezone=_TIMEZONE)
-MONTHLY = dg.MonthlyPartitionsDefinition(start_date=_START, timezone=_TIMEZONE)
+DAILY = dg.DailyPartitionsDefinition(start_date=_START.isoformat(), timezone=_TIMEZONE)
+MONTHLY = dg.MonthlyPartitionsDefinition(
+    start_date=_START.replace(day=1).isoformat(), timezone=_TIMEZONE
+)
 
 _BY_NAME: dict[str, dg.TimeWindowPartitionsDefinition | None] = {
     "daily": DAILY,

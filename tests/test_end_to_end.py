@@ -145,26 +145,26 @@ def test_revenue_only_company_gets_its_revenue_metrics(tmp_path: Path, company_f
 
 
 def test_history_ending_years_ago(tmp_path: Path) -> None:
-    """A company's export of 2018: founded then, materialised over its own days only, scored as
-    of its last day by default and as of any day asked for."""
-    env = deployment(tmp_path, NEXUS_FOUNDED_ON="2018-01-01")
+    """A company's export of 2018, founded mid-month: materialised over its own days only (its
+    founding month included), scored as of its last day by default and as of any day asked for."""
+    env = deployment(tmp_path, NEXUS_FOUNDED_ON="2018-01-15")
     landing = env["NEXUS_LANDING_DIR"]
-    args = ["--users", "300", "--days", str(DAYS), "--start", "2018-01-01", "--seed", "5"]
+    args = ["--users", "300", "--days", str(DAYS), "--start", "2018-01-15", "--seed", "5"]
     nexus(env, "generate", *args, "--out", landing)
     output = nexus(env, "materialize")
     runs = assert_summary_matches_instance(env, output)
     assert [run["window"] for run in runs] == [
-        "2018-01-01 .. 2018-03-01",
-        "2018-01-01 .. 2018-03-01",  # monthly: January to March, the data's last month
+        "2018-01-15 .. 2018-03-15",
+        "2018-01-01 .. 2018-03-01",  # monthly: January (the founding month) to March
     ]
     assert query(
         env, "select min(activity_date), max(activity_date) from growth.daily_active_users"
-    )[0] == (date(2018, 1, 1), date(2018, 3, 1))
+    )[0] == (date(2018, 1, 15), date(2018, 3, 15))
 
     latest = json.loads(nexus(env, "scorecard", "--json"))
-    assert {record["as_of"] for record in latest} == {"2018-03-01"}
+    assert {record["as_of"] for record in latest} == {"2018-03-15"}
     assert sum(record["status"] != "no data" for record in latest) >= 8
     february = json.loads(nexus(env, "scorecard", "--as-of", "2018-02-28", "--json"))
     assert {record["as_of"] for record in february} == {"2018-02-28"}
     stored = query(env, "select distinct as_of from reporting.scorecard")
-    assert stored == [(date(2018, 3, 1),)]  # the asset's own snapshot, as of the data's end
+    assert stored == [(date(2018, 3, 15),)]  # the asset's own snapshot, as of the data's end
