@@ -25,7 +25,7 @@ demo: setup
 # Two workers: the end-to-end tests are Dagster runs that keep one core busy each.
 test: setup lint
 	$(BIN)/nexus contract-docs --check
-	$(BIN)/pytest -n 2 --dist load
+	$(BIN)/pytest -n 2 --dist worksteal
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port 3000
