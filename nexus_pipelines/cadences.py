@@ -16,7 +16,7 @@ from nexus_pipelines.metadata import markdown_table
 from nexus_pipelines.playbook import Cadence, cadences, owner_for, success_metrics
 from nexus_pipelines.scorecard import SCORECARD_KEY, SCORECARD_TABLE
 from nexus_pipelines.settings import load_settings
-from nexus_pipelines.warehouse import Warehouse, table_exists
+from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, table_exists
 
 REVIEWS_TABLE = "reporting.cadence_reviews"
 SCHEDULED = tuple(item for item in cadences() if item.cron)
@@ -79,26 +79,20 @@ def build_review_asset(cadence: Cadence) -> dg.AssetsDefinition:
         pool="duckdb",
     )
     def review(warehouse: Warehouse) -> dg.MaterializeResult:
-        with warehouse.connect() as connection:
+        with warehouse.get_connection() as connection:
             scorecard = _latest_scorecard(connection)
             text = render_review(cadence, scorecard)
             as_of = scorecard["as_of"].iloc[0] if not scorecard.empty else None
             # one review per cadence and scorecard date: a re-run replaces it
-            connection.execute(
-                f"create table if not exists {REVIEWS_TABLE} "
-                "(cadence varchar, as_of date, review_markdown varchar)"
+            replace_where(
+                connection,
+                REVIEWS_TABLE,
+                [(cadence.id, as_of, text)],
+                where="cadence = $cadence and as_of is not distinct from $as_of",
+                params={"cadence": cadence.id, "as_of": as_of},
+                columns={"cadence": "varchar", "as_of": "date", "review_markdown": "varchar"},
+                rules=TableRules(key=("cadence",)),
             )
-            connection.execute("begin transaction")
-            connection.execute(
-                f"delete from {REVIEWS_TABLE} where cadence = $cadence "
-                "and as_of is not distinct from $as_of",
-                {"cadence": cadence.id, "as_of": as_of},
-            )
-            connection.execute(
-                f"insert into {REVIEWS_TABLE} values ($cadence, $as_of, $text)",
-                {"cadence": cadence.id, "as_of": as_of, "text": text},
-            )
-            connection.execute("commit")
         statuses = scorecard["status"].tolist() if not scorecard.empty else []
         return dg.MaterializeResult(
             metadata={
@@ -124,7 +118,7 @@ def _partitions_of(
     if len(found) > 1:
         raise ValueError(
             "A cadence's assets must share one partitioning (or none): one Dagster job holds one "
-            "partitioning. Give the asset the cadence of its grain (assets/sql_assets/README.md)."
+            "partitioning. Give the asset the cadence of its grain (assets/domains/README.md)."
         )
     return next(iter(found.values()), None)
 

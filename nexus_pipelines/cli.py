@@ -87,7 +87,7 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    with Warehouse().connect(read_only=True) as connection:
+    with Warehouse().get_connection(read_only=True) as connection:
         rows = compute_scorecard(connection, args.as_of or default_as_of(connection))
     if args.json:
         print(json.dumps([row.public() for row in rows], indent=2))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from nexus_pipelines import growth, reliability, revenue
-from nexus_pipelines.cadences import SCHEDULED, build_review_assets, build_schedule
+from nexus_pipelines.cadences import SCHEDULED, build_schedule
 from nexus_pipelines.partitions import partitioning_name
+from nexus_pipelines.project import Project, project
 from nexus_pipelines.raw_assets import build_landing_sensor, build_raw_assets
+from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.run_health import build_run_health_sensor
-from nexus_pipelines.scorecard import build_scorecard_asset
 from nexus_pipelines.settings import load_settings
 from nexus_pipelines.sql_assets import build_sql_assets
 from nexus_pipelines.warehouse import Warehouse
@@ -42,21 +42,34 @@ def _materialize_jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAs
     ]
 
 
-def build_definitions() -> dg.Definitions:
+def _offered(source: Project, name: str) -> list:
+    """What the domains' modules offer under one name (see nexus_pipelines/domains/)."""
+    return [
+        getattr(domain.module, name)
+        for domain in source.domains.values()
+        if domain.module is not None and hasattr(domain.module, name)
+    ]
+
+
+def build_definitions(source: Project | None = None) -> dg.Definitions:
+    """Everything the domains of `source` (this project by default) declare and provide."""
+    source = source or project()
     raw_assets = build_raw_assets()
     metric_assets = [
-        *build_sql_assets(growth.SQL_HOOKS),
-        *growth.build_assets(),
-        *revenue.build_assets(),
-        *reliability.build_assets(),
+        *build_sql_assets(source),
+        *build_report_assets(source),
+        *(assets for build in _offered(source, "build_assets") for assets in build()),
     ]
     upstream = [key for assets in metric_assets for key in assets.keys]
     assets = [
         raw_assets,
         *metric_assets,
-        build_scorecard_asset(upstream),
-        *build_review_assets(),
+        *(report for build in _offered(source, "build_reports") for report in build(upstream)),
     ]
+    resources = {
+        "warehouse": Warehouse(schemas=source.schemas),
+        **{name: r for build in _offered(source, "build_resources") for name, r in build().items()},
+    }
     return dg.Definitions(
         assets=assets,
         schedules=[build_schedule(cadence, assets) for cadence in SCHEDULED],
@@ -64,9 +77,9 @@ def build_definitions() -> dg.Definitions:
         sensors=[
             build_landing_sensor(raw_assets),
             build_run_health_sensor(),
-            *reliability.build_sensors(),
+            *(sensor for build in _offered(source, "build_sensors") for sensor in build()),
         ],
-        resources={"warehouse": Warehouse(), **reliability.build_resources()},
+        resources=resources,
         executor=EXECUTORS[load_settings().executor],
     )
 

@@ -60,6 +60,7 @@ from nexus_pipelines.contract import (
     load_contract,
 )
 from nexus_pipelines.settings import Settings
+from nexus_pipelines.warehouse import transaction
 
 REJECTED_DIR = "_rejected"
 SUFFIXES = (".csv", ".parquet")
@@ -767,8 +768,8 @@ def _load(
     result.rows_in = staged + unreadable
     result.quarantined = _scalar(connection, f"select count(*) from {_BAD}") + unreadable
     result.duplicates = _scalar(connection, f"select count(*) from {_DUPLICATES}")
-    connection.begin()
-    try:
+    # the raw table's upsert, the quarantine and the log: all of a file or none of it
+    with transaction(connection):
         if _scalar(connection, f"select exists (select 1 from {table.qualified_name})"):
             result.replaced = _scalar(
                 connection,
@@ -787,10 +788,6 @@ def _load(
             [table.name, label, result.sha256, label, started_at],
         )
         _write_log(connection, result, label, started_at)
-        connection.commit()
-    except BaseException:
-        connection.rollback()
-        raise
 
 
 def _write_log(

@@ -40,7 +40,7 @@ def column_schema(
     )
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """How one value reads in a table: dates as dates, floats to two decimals, yes/no."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return ""
@@ -64,7 +64,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(str(column) for column in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
     body = [
-        "| " + " | ".join(_cell(value) for value in row) + " |"
+        "| " + " | ".join(cell_text(value) for value in row) + " |"
         for row in frame.astype(object).itertuples(index=False)
     ]
     return "\n".join([header, rule, *body])

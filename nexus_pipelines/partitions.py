@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from nexus_pipelines.settings import load_settings, partitions_start
+from nexus_pipelines.settings import load_settings
 
-_TIMEZONE = load_settings().reporting_timezone
-_START = partitions_start()
+# Read once, when the code location loads: the partitions and every query of this process cut
+# calendar days in this one timezone (a window carries it; unpartitioned queries are given it).
+_SETTINGS = load_settings()
+PARTITIONS_TIMEZONE = _SETTINGS.reporting_timezone
+_START = _SETTINGS.founded_on
 
-DAILY = dg.DailyPartitionsDefinition(start_date=_START.isoformat(), timezone=_TIMEZONE)
+DAILY = dg.DailyPartitionsDefinition(start_date=_START.isoformat(), timezone=PARTITIONS_TIMEZONE)
 MONTHLY = dg.MonthlyPartitionsDefinition(
-    start_date=_START.replace(day=1).isoformat(), timezone=_TIMEZONE
+    start_date=_START.replace(day=1).isoformat(), timezone=PARTITIONS_TIMEZONE
 )
 
 _BY_NAME: dict[str, dg.TimeWindowPartitionsDefinition | None] = {

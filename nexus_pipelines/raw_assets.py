@@ -184,7 +184,7 @@ def build_raw_assets() -> dg.AssetsDefinition:
         landing = Path(config.landing_dir) if config.landing_dir else settings.landing_dir
         selected = {key.path[-1] for key in context.selected_asset_keys}
         # the lock first: a waiting ingest then holds nothing, and lists the folder once it may
-        with ingest_lock(settings), warehouse.connect() as connection:
+        with ingest_lock(settings), warehouse.get_connection() as connection:
             if config.files:
                 paths = [Path(name) for name in config.files]
             else:

@@ -44,7 +44,7 @@ def ingest_landing(
     settings = load_settings()
     tables = load_contract()
     # the lock first: a waiting ingest then holds nothing, and lists the folder once it may load
-    with ingest_lock(settings), Warehouse().connect() as connection:
+    with ingest_lock(settings), Warehouse().get_connection() as connection:
         paths = files if files is not None else list_landing_files(landing_dir)
         ensure_ingest_tables(connection)
         report = ingest_files(connection, paths, landing_dir, settings)
@@ -235,7 +235,7 @@ def _default_range() -> tuple[date, date]:
     yesterday = date.fromisoformat(DAILY.get_last_partition_key() or DAILY.start.date().isoformat())
     found = None
     if settings.duckdb_path.exists():
-        with Warehouse().connect(read_only=True) as connection:
+        with Warehouse().get_connection(read_only=True) as connection:
             found = data_range(connection)
     if found is None:
         raise ValueError(

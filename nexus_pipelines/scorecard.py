@@ -1,6 +1,6 @@
 """The playbook's success-metrics scorecard: each metric's value, target, status and owner.
 
-A metric's value comes from `sql/scorecard/<metric id>.sql`, which returns one row with a
+A metric's value comes from `sql/reporting/scorecard/<metric id>.sql`, which returns one row with a
 `value` column as of `$as_of` (a DATE, inclusive). A metric without a query yet, or whose source
 tables are not materialised, or whose query returns NULL, has status `no data`.
 """
@@ -18,10 +18,11 @@ import pandas as pd
 
 from nexus_pipelines.metadata import markdown_table, table_metadata
 from nexus_pipelines.playbook import SuccessMetric, owner_for, success_metrics
-from nexus_pipelines.settings import SQL_DIR, load_settings, query_parameters
-from nexus_pipelines.warehouse import Warehouse, data_range
+from nexus_pipelines.project import query_parameters
+from nexus_pipelines.settings import SQL_DIR, load_settings
+from nexus_pipelines.warehouse import TableRules, Warehouse, data_range, replace_where
 
-SCORECARD_SQL_DIR = SQL_DIR / "scorecard"
+SCORECARD_SQL_DIR = SQL_DIR / "reporting" / "scorecard"
 SCORECARD_TABLE = "reporting.scorecard"
 SCORECARD_KEY = dg.AssetKey(["reporting", "scorecard"])
 MET, MISSED, NO_DATA = "met", "missed", "no data"
@@ -72,7 +73,7 @@ def _measure(
     if not query_path.is_file():
         return None, "not computed yet"
     sql = query_path.read_text(encoding="utf-8")
-    parameters = query_parameters(sql, {"as_of": as_of}, f"sql/scorecard/{metric.id}.sql")
+    parameters = query_parameters(sql, {"as_of": as_of}, f"sql/reporting/scorecard/{metric.id}.sql")
     try:
         row = connection.execute(sql, parameters).fetchone()
     except duckdb.CatalogException as error:
@@ -148,19 +149,15 @@ def scorecard_frame(rows: list[MetricStatus]) -> pd.DataFrame:
 
 def store_scorecard(connection: duckdb.DuckDBPyConnection, rows: list[MetricStatus]) -> None:
     """Keep one snapshot per as-of date: re-running a day replaces that day's snapshot."""
-    frame = scorecard_frame(rows)  # noqa: F841 - read by DuckDB's replacement scan below
-    connection.execute("begin transaction")
-    try:
-        columns = ", ".join(f"{name} {kind}" for name, (kind, _) in SCORECARD_COLUMNS.items())
-        connection.execute(f"create table if not exists {SCORECARD_TABLE} ({columns})")
-        connection.execute(
-            f"delete from {SCORECARD_TABLE} where as_of = $as_of", {"as_of": rows[0].as_of}
-        )
-        connection.execute(f"insert into {SCORECARD_TABLE} by name select * from frame")
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+    replace_where(
+        connection,
+        SCORECARD_TABLE,
+        scorecard_frame(rows),
+        where="as_of = $as_of",
+        params={"as_of": date.fromisoformat(rows[0].as_of)},
+        columns={name: kind for name, (kind, _) in SCORECARD_COLUMNS.items()},
+        rules=TableRules(key=("as_of", "metric")),
+    )
 
 
 def _verdict(metric: SuccessMetric, row: MetricStatus) -> str:
@@ -212,7 +209,7 @@ def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefi
         pool="duckdb",
     )
     def scorecard(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        with warehouse.connect() as connection:
+        with warehouse.get_connection() as connection:
             as_of = default_as_of(connection)
             rows = compute_scorecard(connection, as_of)
             store_scorecard(connection, rows)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,11 +17,22 @@ import yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ASSETS_DIR = PROJECT_DIR / "assets"
 SQL_DIR = PROJECT_DIR / "sql"
-_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 def load_yaml(path: Path) -> Any:
-    """Parse one YAML file, naming the file in the error so a typo in assets/ is easy to find."""
+    """Parse one YAML file, naming the file in the error so a typo in assets/ is easy to find.
+
+    Parsed once per version of the file: settings are read wherever they are needed, and the
+    file is only read again when it changes (a deployment's overrides, a test's edit)."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read settings: {error}") from error
+    return copy.deepcopy(_parsed_yaml(path, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=256)
+def _parsed_yaml(path: Path, mtime_ns: int, size: int) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
             return yaml.safe_load(handle)
@@ -185,37 +197,3 @@ def write_company_overrides(settings: Settings, **values: Any) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-METRIC_SETTINGS_DIR = ASSETS_DIR / "metric_settings"
-
-
-def metric_settings() -> dict[str, Any]:
-    """The open choices of the metric definitions, from assets/metric_settings/*.yaml, by name."""
-    merged: dict[str, Any] = {}
-    for path in sorted(METRIC_SETTINGS_DIR.glob("*.yaml")):
-        for name, value in (load_yaml(path).get("settings") or {}).items():
-            if name in merged:
-                raise ValueError(f"{path}: setting {name!r} is defined twice")
-            merged[name] = value
-    return merged
-
-
-def query_parameters(sql: str, available: dict[str, Any], where: str) -> dict[str, Any]:
-    """The values a query names ($name): DuckDB refuses unused named parameters.
-
-    Every query may use the reporting timezone and the metric settings besides what its caller
-    offers; a name found nowhere is an error that names the query."""
-    offered = {"reporting_timezone": load_settings().reporting_timezone} | metric_settings()
-    offered |= available
-    wanted = set(_PARAMETER.findall(sql))
-    unknown = wanted - offered.keys()
-    if unknown:
-        raise ValueError(f"{where}: unknown parameters {sorted(unknown)}")
-    return {name: offered[name] for name in wanted}
-
-
-@cache
-def partitions_start() -> date:
-    """The one start date shared by every time-partitioned asset (fixed at code load)."""
-    return load_settings().founded_on

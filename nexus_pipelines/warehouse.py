@@ -1,29 +1,39 @@
-"""The one way into the DuckDB warehouse, for Dagster assets and the CLI alike."""
+"""The one way into the DuckDB warehouse, and the one way every table is written.
+
+Every write (SQL assets, Python assets, reports) goes through `replace_where`: the new rows are
+staged, the rows they replace deleted, the table's rules (unique, present key; non-negative and
+0-100 columns) checked on the result, all in one transaction. A broken rule rolls it back, so the
+previous rows stay visible and the error names the table, the rule and an example.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster._utils.backoff import backoff
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from nexus_pipelines.contract import load_contract
+from nexus_pipelines.project import project
 from nexus_pipelines.run_health import record_run_process
 from nexus_pipelines.settings import load_settings
 
-# One schema per domain of derived tables, besides the raw data and the ingestion bookkeeping.
-SCHEMAS = ("raw", "ingest", "growth", "revenue", "reliability", "support", "reporting")
+# The schemas besides the domains' own: the raw data and the ingestion bookkeeping.
+BASE_SCHEMAS = ("raw", "ingest")
+_CONNECT_ATTEMPTS = 10
 
 
 class Warehouse(DuckDBResource):
-    """DuckDBResource that also pins the session to UTC, creates the schemas and always closes.
+    """The project's DuckDB connection: pinned to UTC, the schemas created, always closed.
 
     Raw timestamps are TIMESTAMPTZ instants; the session timezone is UTC so that a timestamp
     written without an offset means UTC, and calendar grains are cut explicitly in SQL. Left
@@ -38,6 +48,11 @@ class Warehouse(DuckDBResource):
         default_factory=dict,
         description="DuckDB settings over the defaults from NEXUS_DUCKDB_MEMORY_LIMIT, "
         "NEXUS_DUCKDB_THREADS and a temp directory beside the database file.",
+    )
+    schemas: list[str] = Field(
+        default_factory=list,
+        description="The domains' schemas, created on every writing connection; empty means "
+        "the domains this project holds.",
     )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -59,26 +74,165 @@ class Warehouse(DuckDBResource):
             "temp_directory": str(self.resolved_path().parent / ".duckdb_tmp"),
         } | self.connection_config
 
-    @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open with retries (another process may hold the writer's lock), close on any exit."""
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Another process may hold the writer's lock for a moment: retry with growing pauses."""
         path = self.resolved_path()
+        for attempt in range(_CONNECT_ATTEMPTS):
+            try:
+                return duckdb.connect(str(path), read_only=read_only, config=self._config())
+            except (RuntimeError, duckdb.IOException):
+                if attempt == _CONNECT_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(0.1 * 2**attempt, 5.0))
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open (with retries), prepare, and close on any exit."""
         if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        connection = backoff(
-            fn=duckdb.connect,
-            retry_on=(RuntimeError, duckdb.IOException),
-            kwargs={"database": str(path), "read_only": read_only, "config": self._config()},
-            max_retries=10,
-        )
+            self.resolved_path().parent.mkdir(parents=True, exist_ok=True)
+        connection = self._open(read_only)
         try:
             connection.execute("set TimeZone = 'UTC'")
             if not read_only:
-                for schema in SCHEMAS:
+                for schema in (*BASE_SCHEMAS, *(self.schemas or project().schemas)):
                     connection.execute(f"create schema if not exists {schema}")
             yield connection
         finally:
             connection.close()
+
+
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit what the block wrote, or roll all of it back on any exception."""
+    connection.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    connection.execute("commit")
+
+
+class RuleViolation(ValueError):
+    """A write that breaks its table's rules; raised before commit, so nothing of it is kept."""
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """What must hold of the written rows before they are committed."""
+
+    key: tuple[str, ...] = ()
+    non_negative: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()
+
+    def violations(
+        self, connection: duckdb.DuckDBPyConnection, table: str, scope: str, params: Mapping
+    ) -> dict[str, int]:
+        """Rows breaking each rule within `scope`, by rule (all zero when the write is sound)."""
+        counts: dict[str, int] = {}
+        if self.key:
+            keys = ", ".join(self.key)
+            counts["duplicate_keys"] = count_value(
+                connection,
+                f"select count(*) from (select {keys} from {table} where {scope} "
+                "group by all having count(*) > 1)",
+                params,
+            )
+            any_null = " or ".join(f"{part} is null" for part in self.key)
+            counts["null_keys"] = count_value(
+                connection, f"select count(*) from {table} where {scope} and ({any_null})", params
+            )
+        if self.non_negative:
+            negative = " or ".join(f"{name} < 0" for name in self.non_negative)
+            counts["negative_rows"] = count_value(
+                connection, f"select count(*) from {table} where {scope} and ({negative})", params
+            )
+        if self.percent:
+            outside = " or ".join(f"{c} < 0 or {c} > 100" for c in self.percent)
+            counts["rows_outside_0_100"] = count_value(
+                connection, f"select count(*) from {table} where {scope} and ({outside})", params
+            )
+        return counts
+
+
+def count_value(connection: duckdb.DuckDBPyConnection, sql: str, params: Mapping) -> int:
+    row = connection.execute(sql, dict(params)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def replace_where(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: str | pd.DataFrame | Sequence[Sequence[Any]],
+    *,
+    where: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    rows_params: Mapping[str, Any] | None = None,
+    rules: TableRules = TableRules(),
+    columns: Mapping[str, str] | None = None,
+    origin: str | None = None,
+) -> int:
+    """Replace the rows matching `where` (every row when None) with `rows`, atomically.
+
+    `rows` is a query (with `rows_params`), a frame, or tuples in the order of `columns`; every
+    new row must itself match `where`
+    (a window's query returning a row outside the window is refused). `columns` ({name: type})
+    creates the table when it does not exist yet; without it the table takes the rows' shape.
+    Returns the rows written. `origin` names the query in errors."""
+    params = dict(params or {})
+    scope = where or "true"
+    source = origin or table
+    schema, name = table.split(".")
+    with transaction(connection):
+        if isinstance(rows, str):
+            connection.execute(
+                "create or replace temp table staged_rows as " + rows, dict(rows_params or {})
+            )
+        elif isinstance(rows, pd.DataFrame):
+            connection.register("staged_frame", rows)
+            connection.execute("create or replace temp table staged_rows as from staged_frame")
+            connection.unregister("staged_frame")
+        else:
+            if not columns:
+                raise ValueError(f"{source}: rows given as tuples need their columns")
+            ddl = ", ".join(f"{column} {kind}" for column, kind in columns.items())
+            connection.execute(f"create or replace temp table staged_rows ({ddl})")
+            if rows:
+                marks = ", ".join("?" for _ in columns)
+                connection.executemany(f"insert into staged_rows values ({marks})", list(rows))
+        if where is not None:
+            outside = count_value(
+                connection,
+                f"select count(*) from staged_rows where not coalesce({where}, false)",
+                params,
+            )
+            if outside:
+                raise ValueError(f"{source} returned {outside} rows outside {where} ({params})")
+        if where is None and columns is None:
+            connection.execute(f"create or replace table {table} as from staged_rows")
+        else:
+            if not table_exists(connection, schema, name):
+                if columns:
+                    ddl = ", ".join(f"{column} {kind}" for column, kind in columns.items())
+                    connection.execute(f"create table {table} ({ddl})")
+                else:
+                    connection.execute(f"create table {table} as from staged_rows limit 0")
+            connection.execute(f"delete from {table} where {scope}", params)
+            connection.execute(f"insert into {table} by name select * from staged_rows")
+        broken = {
+            rule: count
+            for rule, count in rules.violations(connection, table, scope, params).items()
+            if count
+        }
+        if broken:
+            raise RuleViolation(
+                f"{source}: the write to {table} breaks its rules ({broken}; key "
+                f"{', '.join(rules.key)}); nothing was written, the previous rows stay"
+            )
+        written = count_value(connection, "select count(*) from staged_rows", {})
+        connection.execute("drop table staged_rows")
+    return written
 
 
 def table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -50,7 +50,7 @@ def test_stale_reference_fails_the_check(tmp_path, monkeypatch, capsys) -> None:
 
 def test_ddl_creates_every_table_with_its_columns_and_types(warehouse: Warehouse) -> None:
     tables = load_contract()
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         for table in tables.values():
             connection.execute(table.ddl())
         described = connection.execute(

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from nexus_pipelines import growth
 from nexus_pipelines.contract import load_contract
+from nexus_pipelines.domains import growth
 from nexus_pipelines.scorecard import compute_scorecard
 from nexus_pipelines.sql_assets import (
     build_sql_asset,
@@ -65,7 +65,7 @@ DAILY = [
 
 
 def load_raw(warehouse: Warehouse) -> None:
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         for table in load_contract().values():
             connection.execute(table.ddl())
         for user_id, signup_at, channel, referrer in USERS:
@@ -90,7 +90,7 @@ def daily_assets(*names: str) -> list[dg.AssetsDefinition]:
     signups = next(d for d in load_declarations() if d.name == "signups_by_channel_daily")
     return [
         build_sql_asset(signups),
-        *(build_sql_asset(declaration_named(name), growth.SQL_HOOKS) for name in names),
+        *(build_sql_asset(declaration_named(name)) for name in names),
     ]
 
 
@@ -114,7 +114,7 @@ def materialize_whole(warehouse: Warehouse, assets: list[dg.AssetsDefinition]):
 
 
 def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         return connection.execute(sql).fetchall()
 
 
@@ -188,7 +188,7 @@ def test_event_after_midnight_utc_is_day_0_in_new_york(
     load_raw(warehouse)
     zone = ZoneInfo("America/New_York")
     start, end = datetime(2025, 3, 1, tzinfo=zone), datetime(2025, 3, 11, tzinfo=zone)
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         for name in ("user_activity_days", "cohort_retention_daily"):
             declaration = declaration_named(name)
             write_window(connection, declaration, *rewritten_window(declaration, start, end))
@@ -263,7 +263,7 @@ def test_monthly_growth_scorecard_and_a_month_after_zero_users(warehouse: Wareho
         (date(2025, 3, 1), True, 4, 0, None),
         (date(2025, 4, 1), False, 1, 3, -66.67),
     ]
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
 
         def value(metric: str, as_of: date) -> float | None:
             found = next(r for r in compute_scorecard(connection, as_of) if r.metric == metric)
@@ -277,9 +277,7 @@ def test_monthly_growth_scorecard_and_a_month_after_zero_users(warehouse: Wareho
 
 
 def growth_sql_assets() -> list[dg.AssetsDefinition]:
-    return [
-        build_sql_asset(d, growth.SQL_HOOKS) for d in load_declarations() if d.domain == "growth"
-    ]
+    return [build_sql_asset(d) for d in load_declarations() if d.domain == "growth"]
 
 
 def test_late_event_reaches_its_cohort_and_a_daily_run_rewrites_only_its_reach(
@@ -297,7 +295,7 @@ def test_late_event_reaches_its_cohort_and_a_daily_run_rewrites_only_its_reach(
     load_raw(warehouse)
     names = ("user_activity_days", "cohort_retention_daily")
     materialize_range(warehouse, "2025-03-01", "2025-04-05", names=names)
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         connection.execute(
             "insert into raw.events values "
             "(11, 3, '2025-04-03 08:00:00+00', 'session_start', 'core'), "
@@ -362,7 +360,7 @@ def test_weekly_and_monthly_matrices_adoption_virality_and_reengagement(
     Churn risk: scored as of 04-02, validated on the users scored 28 days earlier (03-05:
     u1, u2, u3, u4, all low); of those u2 and u4 are not seen 03-06..04-02 -> base rate 50 %."""
     load_raw(warehouse)
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         connection.execute(
             "insert into raw.feature_usage values (1, 1, 'dashboards', '2025-03-02 09:05:00+00')"
         )
@@ -393,7 +391,7 @@ def test_weekly_and_monthly_matrices_adoption_virality_and_reengagement(
         [
             *(a for a in growth_sql_assets() if a.key.path[-1] in wanted),
             *(
-                build_sql_asset(declaration_named(name), growth.SQL_HOOKS)
+                build_sql_asset(declaration_named(name))
                 for name in ("cohort_retention_weekly", "cohort_retention_monthly")
             ),
             growth.build_churn_risk_asset(),
@@ -459,7 +457,7 @@ def test_churn_risk_scores_and_validation_by_hand(warehouse: Warehouse) -> None:
     churned; u1 (03-31), u3 (04-02) did not. Nobody is high, so the high bucket has 0 users;
     base churn rate 2 of 4 = 50 %, medium bucket (u4) 1 of 1 churned -> lift 2.0."""
     load_raw(warehouse)
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         connection.execute(
             "insert into raw.support_tickets values ('t1', 4, '2025-03-09 08:00:00+00', "
             "'normal', 'bug', null, null, 0, null)"
@@ -468,7 +466,7 @@ def test_churn_risk_scores_and_validation_by_hand(warehouse: Warehouse) -> None:
             "insert into raw.nps_responses values ('n1', 3, '2025-03-05 08:00:00+00', 3)"
         )
     materialize_range(warehouse, "2025-03-01", "2025-04-07", names=DAILY[:1])
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         scores = growth.score_users(connection, date(2025, 3, 10)).set_index("user_id")
         validation = growth.validate_scores(connection, date(2025, 3, 10), 28)
     assert scores.loc[2, "risk_score"] == 11.43 and scores.loc[2, "risk_bucket"] == "low"

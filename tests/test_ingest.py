@@ -69,7 +69,7 @@ def write_parquet(path: Path, select: str) -> Path:
 
 @pytest.fixture
 def connection(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         yield connection
 
 
@@ -659,7 +659,7 @@ def test_file_names_with_glob_characters_read_exactly_that_file(
 def test_a_caller_may_take_the_ingest_lock_before_it_connects(warehouse, landing, project_env):
     """Re-entrant: the caller holds it while it connects, ingest_files takes it again."""
     path = write_csv(landing / "users.csv", [user(1)])
-    with ingest_lock(project_env), warehouse.connect() as connection:
+    with ingest_lock(project_env), warehouse.get_connection() as connection:
         holder = json.loads(lock_path(project_env).read_text())
         report = ingest_files(connection, [path], landing, project_env, now=NOW)
     assert counts(report) == [("loaded", 1, 1, 0, 0, 0)]

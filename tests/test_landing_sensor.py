@@ -121,5 +121,5 @@ def test_the_requested_run_loads_the_file(
         )
         (check,) = again.get_asset_check_evaluations()
         assert check.passed and check.metadata["note"].value.startswith("no new file")
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         assert connection.execute("select count(*) from raw.users").fetchone() == (2,)

@@ -13,11 +13,12 @@ import pytest
 
 from nexus_pipelines.alerts import AlertResource
 from nexus_pipelines.definitions import defs
+from nexus_pipelines.domains.reliability import FEED_OP, INCIDENT_KEYS
 from nexus_pipelines.incident_feed import feed_dir, read_feed, write_feed_file
 from nexus_pipelines.ingest import ensure_ingest_tables
 from nexus_pipelines.playbook import PLAYBOOK_DIR
-from nexus_pipelines.reliability import FEED_OP, INCIDENT_KEYS
-from nexus_pipelines.settings import Settings, load_yaml, metric_settings
+from nexus_pipelines.project import metric_settings
+from nexus_pipelines.settings import Settings, load_yaml
 from nexus_pipelines.warehouse import Warehouse
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -104,7 +105,7 @@ def test_p0_feed_file_requests_one_run_and_pages_once(
         assert len(alerts()) == 1
 
         # The requested run loads the event; the incident appears open and within its target.
-        with warehouse.connect() as connection:
+        with warehouse.get_connection() as connection:
             ensure_ingest_tables(connection)
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
             instance=instance,
@@ -113,7 +114,7 @@ def test_p0_feed_file_requests_one_run_and_pages_once(
         )
         assert result.success
     assert requests[0].run_config["ops"][FEED_OP]["config"]["files"]
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         assert connection.execute(
             "select incident_id, severity, source, target_status from reliability.open_incidents"
         ).fetchall() == [("inc_live_1", "P0", "feed", "awaiting acknowledgement, within target")]

@@ -46,9 +46,10 @@ from datetime import date
 import dagster as dg
 import pytest
 
+from nexus_pipelines.domains.reliability import build_assets
 from nexus_pipelines.incident_feed import feed_dir, write_feed_file
 from nexus_pipelines.ingest import ensure_ingest_tables
-from nexus_pipelines.reliability import build_assets
+from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import compute_scorecard
 from nexus_pipelines.sql_assets import build_sql_asset, load_declarations
 from nexus_pipelines.warehouse import Warehouse
@@ -110,7 +111,7 @@ def _utc(value: str | None) -> str | None:
 
 
 def load_raw(warehouse: Warehouse) -> None:
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         ensure_ingest_tables(connection)
         connection.executemany("insert into raw.services values ($1, null, $2)", SERVICES)
         connection.executemany(
@@ -162,7 +163,7 @@ def company(warehouse: Warehouse) -> Warehouse:
 
 
 def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         return connection.execute(sql).fetchall()
 
 
@@ -254,7 +255,7 @@ def test_support_first_response_resolution_and_bot_replies(company) -> None:
 
 
 def test_scorecard_values_by_hand(company) -> None:
-    with company.connect(read_only=True) as connection:
+    with company.get_connection(read_only=True) as connection:
         march = {row.metric: row.value for row in compute_scorecard(connection, date(2025, 3, 31))}
         early = {row.metric: row.value for row in compute_scorecard(connection, date(2025, 3, 3))}
         second = {row.metric: row.value for row in compute_scorecard(connection, date(2025, 3, 2))}
@@ -265,7 +266,7 @@ def test_scorecard_values_by_hand(company) -> None:
 
 
 def test_reports_render_for_the_analyst(company) -> None:
-    _, health, support = build_assets()
+    health, support = build_report_assets()
     result = dg.materialize([health, support], resources={"warehouse": company})
     assert result.success
     reports = {
@@ -281,7 +282,7 @@ def test_reports_render_for_the_analyst(company) -> None:
 def test_a_spike_stands_out_from_its_trailing_baseline(warehouse: Warehouse) -> None:
     """2 tickets a day 03-03..03-31, then 12 on 04-01. Each day's baseline is the 28 days before
     it: 2 a day (sd 0) for both 03-31 and 04-01; 12 > 2 + 3 x 0 and 12 >= 10, a spike; 2 is not."""
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         ensure_ingest_tables(connection)
         quiet = [
             (f"q{day}_{n}", f"2025-03-{day:02d} 1{n}:00:00+00")

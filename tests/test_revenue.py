@@ -33,11 +33,11 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-import yaml
 
-from nexus_pipelines import revenue, settings
 from nexus_pipelines.contract import load_contract
+from nexus_pipelines.domains import revenue
 from nexus_pipelines.ingest import ingest_files
+from nexus_pipelines.project import project
 from nexus_pipelines.scorecard import compute_scorecard
 from nexus_pipelines.sql_assets import build_sql_asset, load_declarations, write_window
 from nexus_pipelines.warehouse import Warehouse
@@ -102,7 +102,7 @@ BUDGETS = [
 
 
 def load_company(warehouse: Warehouse) -> None:
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         for table in load_contract().values():
             connection.execute(table.ddl())
         connection.execute("create schema if not exists revenue")
@@ -182,22 +182,14 @@ def materialize_months(warehouse: Warehouse, first: str, last: str) -> dg.Execut
 
 
 def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         return connection.execute(sql).fetchall()
 
 
 def use_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **changes) -> None:
-    """Copy the metric settings with some revenue settings changed, and use the copy."""
-    folder = tmp_path / "metric_settings"
-    folder.mkdir()
-    for path in settings.METRIC_SETTINGS_DIR.glob("*.yaml"):
-        content = yaml.safe_load(path.read_text())
-        content["settings"] = {
-            **(content.get("settings") or {}),
-            **{name: value for name, value in changes.items() if path.name == "revenue.yaml"},
-        }
-        (folder / path.name).write_text(yaml.safe_dump(content))
-    monkeypatch.setattr(settings, "METRIC_SETTINGS_DIR", folder)
+    """Use the project's metric settings with some revenue settings changed."""
+    for name, value in changes.items():
+        monkeypatch.setitem(project().metric_settings, name, value)
 
 
 @pytest.fixture(scope="module")
@@ -540,7 +532,7 @@ def test_movements_check_fails_when_they_do_not_add_up(warehouse: Warehouse) -> 
     load_company(warehouse)
     materialize_months(warehouse, MONTHS[0], MONTHS[-1])
     company = warehouse
-    with company.connect() as connection:
+    with company.get_connection() as connection:
         connection.execute(
             "update revenue.mrr_movements set mrr = mrr + 1 "
             "where customer_id = 1 and month = '2025-03-01'"
@@ -607,7 +599,7 @@ def test_mrr_playbook_reference_data(warehouse: Warehouse, tmp_path: Path, proje
                     f"{row['end_date']}T00:00:00Z",
                 ]
             )
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         # the data predates the demo company's founding date, which ingestion enforces
         report = ingest_files(
             connection, [target], landing, replace(project_env, founded_on=date(2017, 1, 1))
@@ -654,7 +646,7 @@ def test_scorecard_reads_ltv_to_cac_and_portfolio_roi_from_the_revenue_tables(
     """As of 2025-03-31 the last complete month is March: portfolio ROI 77.5% (see above). As of
     2025-02-28 it is February: blended LTV:CAC as in test_cac_ltv_and_payback_by_hand. In June
     nobody new paid, so CAC and LTV:CAC have no value: no data, not infinity."""
-    with company.connect(read_only=True) as connection:
+    with company.get_connection(read_only=True) as connection:
         march = {row.metric: row for row in compute_scorecard(connection, date(2025, 3, 31))}
         february = {row.metric: row for row in compute_scorecard(connection, date(2025, 2, 28))}
         june = {row.metric: row for row in compute_scorecard(connection, date(2025, 6, 30))}

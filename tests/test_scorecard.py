@@ -62,14 +62,14 @@ def metric_queries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_without_queries_every_metric_reports_no_data(warehouse: Warehouse) -> None:
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         rows = compute_scorecard(connection, date(2025, 2, 1))
     assert [row.metric for row in rows] == METRIC_IDS
     assert {row.status for row in rows} == {"no data"}
 
 
 def test_status_follows_comparator_and_target(warehouse: Warehouse, metric_queries: Path) -> None:
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         rows = {row.metric: row for row in compute_scorecard(connection, date(2025, 2, 1))}
     for metric, (status, value) in EXPECTED.items():
         assert (rows[metric].status, rows[metric].value) == (status, value), metric
@@ -81,7 +81,7 @@ def test_status_follows_comparator_and_target(warehouse: Warehouse, metric_queri
 def test_cli_json_lists_the_thirteen_metrics(
     warehouse: Warehouse, metric_queries: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with warehouse.connect():
+    with warehouse.get_connection():
         pass  # creates the warehouse file
     assert main(["scorecard", "--as-of", "2025-02-01", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
@@ -122,7 +122,7 @@ def test_scorecard_asset_stores_a_snapshot_and_checks_each_target(
     assert checks["target_nps"].description.startswith("No data (source not materialised")
     assert checks["target_mttr_minutes"].description == "missed: 45.00 against < 30 min"
     assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks.values())
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         stored = connection.execute(
             "select count(*), count(distinct as_of) from reporting.scorecard"
         ).fetchone()
@@ -148,7 +148,7 @@ def test_scorecard_asset_materialises_when_every_metric_has_no_data(warehouse: W
     assert result.success
     (materialization,) = result.asset_materializations_for_node("reporting__scorecard")
     assert materialization.metadata["metrics_no_data"].value == 13
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         stored = connection.execute(
             "select count(*), count(value), count(*) filter (where status = 'no data') "
             "from reporting.scorecard"

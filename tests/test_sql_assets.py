@@ -51,7 +51,7 @@ def declaration(name: str):
 
 
 def load_raw(warehouse: Warehouse) -> None:
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         for table in load_contract().values():
             connection.execute(table.ddl())
         for user_id, signup_at, channel in USERS:
@@ -68,7 +68,7 @@ def load_raw(warehouse: Warehouse) -> None:
 
 
 def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         return connection.execute(sql).fetchall()
 
 
@@ -111,7 +111,7 @@ def test_event_after_midnight_utc_counts_on_previous_day_in_new_york(
     monkeypatch.setenv("NEXUS_REPORTING_TZ", "America/New_York")
     load_raw(warehouse)
     start, end = new_york_window(date(2025, 3, 1), date(2025, 3, 4))
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         written = write_window(connection, declaration("daily_active_users"), start, end)
     assert written == 3
     assert rows(warehouse, "select * from growth.daily_active_users order by 1") == [
@@ -133,7 +133,7 @@ def test_signups_by_channel_by_hand(warehouse: Warehouse, monkeypatch: pytest.Mo
     ]
     monkeypatch.setenv("NEXUS_REPORTING_TZ", "America/New_York")
     start, end = new_york_window(date(2025, 3, 1), date(2025, 3, 4))
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         connection.execute("drop table growth.signups_by_channel_daily")
         write_window(connection, declaration("signups_by_channel_daily"), start, end)
     assert rows(warehouse, "select * from growth.signups_by_channel_daily order by 1, 2") == [
@@ -170,7 +170,7 @@ def test_rerunning_a_partition_changes_nothing_and_late_data_is_picked_up(
     before = rows(warehouse, "select * from growth.daily_active_users order by all")
     materialize_range(warehouse, "daily_active_users", "2025-03-02", "2025-03-02")
     assert rows(warehouse, "select * from growth.daily_active_users order by all") == before
-    with warehouse.connect() as connection:  # a late event for u5 on 03-02
+    with warehouse.get_connection() as connection:  # a late event for u5 on 03-02
         connection.execute(
             "insert into raw.events values (9, 5, '2025-03-02 23:00:00+00', 'session_start', 'x')"
         )
@@ -185,7 +185,7 @@ def test_a_query_returning_rows_outside_its_window_is_refused(warehouse: Warehou
     leaky = declaration("daily_active_users")
     leaky = type(leaky)(**{**leaky.__dict__, "sql": "select date '2025-01-01' as activity_date"})
     start, end = new_york_window(date(2025, 3, 1), date(2025, 3, 2))
-    with warehouse.connect() as connection, pytest.raises(ValueError, match="outside"):
+    with warehouse.get_connection() as connection, pytest.raises(ValueError, match="outside"):
         write_window(connection, leaky, start, end)
 
 

@@ -2,45 +2,25 @@
 -- Implements activation rate (metrics.md, scorecard): share of the cohort performing the activation
 -- event within growth_activation_days of signup; NULL for cohorts younger than that.
 with
-bounds as (
-    select
-        -- the last day activity has been computed for (at least the window's last day)
-        greatest(
-            ($window_end at time zone $reporting_timezone)::date - 1,
-            (select max(activity_date) from growth.user_activity_days)
-        ) as data_through,
-),
-
 cohort_users as (
     select
         user_id,
-        signup_at,
-        -- cut the signup day in the reporting timezone
-        (signup_at at time zone $reporting_timezone)::date as signup_date,
-    from raw.users
-    where signup_at >= $window_start
-        and signup_at < $window_end
-),
-
-activation_events as (
-    select
-        user_id,
-        occurred_at,
-    from raw.events
-    where event_name = $growth_activation_event
-        and occurred_at >= $window_start
-        -- looks growth_activation_days past the window: the last cohort's activation window
-        and occurred_at < $window_end + to_days(cast($growth_activation_days as integer))
+        signup_date,
+    from growth.cohort_users($window_start, $window_end, $reporting_timezone)
 ),
 
 activated_users as (
-    select distinct
-        cohort_users.user_id,
-    from cohort_users
-    inner join activation_events on activation_events.user_id = cohort_users.user_id
-    where activation_events.occurred_at >= cohort_users.signup_at
-        and activation_events.occurred_at
-            < cohort_users.signup_at + to_days(cast($growth_activation_days as integer))
+    select
+        user_id,
+    from growth.activated_users(
+        $window_start, $window_end, $reporting_timezone,
+        $growth_activation_event, $growth_activation_days
+    )
+),
+
+bounds as (
+    select
+        growth.data_through($window_end, $reporting_timezone) as data_through,
 ),
 
 cohorts as (

@@ -2,16 +2,6 @@
 -- Implements DAU, WAU and MAU (metrics.md, Growth) as distinct active users on the day and in the
 -- trailing growth_wau_days / growth_mau_days days ending on it.
 with
-calendar as (
-    select
-        day::date as activity_date,
-    from generate_series(
-        ($window_start at time zone $reporting_timezone)::date,
-        ($window_end at time zone $reporting_timezone)::date - 1,
-        interval 1 day
-    ) as days(day)
-),
-
 recent_activity as (
     select
         activity_date,
@@ -33,7 +23,7 @@ rolling as (
             where recent_activity.activity_date > calendar.activity_date - $growth_wau_days
         ) as wau,
         count(distinct recent_activity.user_id) as mau,
-    from calendar
+    from growth.window_days($window_start, $window_end, $reporting_timezone) as calendar
     left join recent_activity
         on recent_activity.activity_date <= calendar.activity_date
         and recent_activity.activity_date > calendar.activity_date - $growth_mau_days

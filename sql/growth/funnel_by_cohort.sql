@@ -3,36 +3,13 @@
 -- growth_funnel_conversion_days of signup; a stage counts only users who reached the stage before
 -- it. Overall = share of signups, step = share of the previous stage; NULL until the window closes.
 with
-bounds as (
-    select
-        -- the last day activity has been computed for (at least the window's last day)
-        greatest(
-            ($window_end at time zone $reporting_timezone)::date - 1,
-            (select max(activity_date) from growth.user_activity_days)
-        ) as data_through,
-),
-
 cohort_users as (
     select
         user_id,
         signup_at,
         signup_at + to_days(cast($growth_funnel_conversion_days as integer)) as window_closes_at,
-        -- cut the signup day in the reporting timezone
-        (signup_at at time zone $reporting_timezone)::date as signup_date,
-    from raw.users
-    where signup_at >= $window_start
-        and signup_at < $window_end
-),
-
-activation_events as (
-    select
-        user_id,
-        occurred_at,
-    from raw.events
-    where event_name = $growth_activation_event
-        and occurred_at >= $window_start
-        -- looks one conversion window past the window: the last cohort's window
-        and occurred_at < $window_end + to_days(cast($growth_funnel_conversion_days as integer))
+        signup_date,
+    from growth.cohort_users($window_start, $window_end, $reporting_timezone)
 ),
 
 paying_periods as (
@@ -46,12 +23,13 @@ paying_periods as (
 ),
 
 activated as (
-    select distinct
-        cohort_users.user_id,
-    from cohort_users
-    inner join activation_events on activation_events.user_id = cohort_users.user_id
-    where activation_events.occurred_at >= cohort_users.signup_at
-        and activation_events.occurred_at < cohort_users.window_closes_at
+    -- activated within the conversion window of signup
+    select
+        user_id,
+    from growth.activated_users(
+        $window_start, $window_end, $reporting_timezone,
+        $growth_activation_event, $growth_funnel_conversion_days
+    )
 ),
 
 paying as (
@@ -74,6 +52,11 @@ cohorts as (
     left join activated on activated.user_id = cohort_users.user_id
     left join paying on paying.user_id = cohort_users.user_id
     group by cohort_users.signup_date
+),
+
+bounds as (
+    select
+        growth.data_through($window_end, $reporting_timezone) as data_through,
 ),
 
 matured as (

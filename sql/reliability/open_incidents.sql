@@ -1,21 +1,6 @@
 -- Grain: one row per incident still open when the table is built.
 -- Age and response-target status (metrics.md, Reliability: response targets per severity).
-with
-incidents as (
-    select
-        incident_id,
-        severity,
-        service_id,
-        title,
-        source,
-        detected_at,
-        acknowledged_at,
-        response_target_minutes,
-        acknowledged_within_target,
-    from reliability.incidents
-    where resolved_at is null
-)
-
+-- One input, no steps: the columns are selected once, from reliability.incidents itself.
 select
     incident_id,
     severity,
@@ -32,5 +17,6 @@ select
         when acknowledged_within_target is null then 'awaiting acknowledgement, within target'
         else 'unacknowledged past target'
     end as target_status,
-from incidents
+from reliability.incidents
+where resolved_at is null
 order by severity, detected_at

@@ -1,18 +1,7 @@
 -- Grain: one row per past forecast (month fitted through, series, horizon) whose target month
 -- has an actual. The record of forecasts against actuals (metrics.md, Revenue: forecasts).
+-- The forecasts pass through unchanged: their columns are selected once, from revenue.forecasts.
 with
-forecasts as (
-    select
-        fitted_through,
-        series,
-        horizon,
-        target_month,
-        forecast,
-        lower_bound,
-        upper_bound,
-    from revenue.forecasts
-),
-
 actuals as (
     select
         month as target_month,
@@ -40,5 +29,5 @@ select
     abs(actuals.actual - forecasts.forecast) / nullif(abs(actuals.actual), 0) * 100
         as abs_pct_error,
     actuals.actual between forecasts.lower_bound and forecasts.upper_bound as within_interval,
-from forecasts
+from revenue.forecasts
 inner join actuals using (target_month, series)

@@ -24,16 +24,6 @@ costs as (
         and month < ($window_end at time zone $reporting_timezone)::date
 ),
 
-calendar as (
-    select
-        month_start::date as month,
-    from generate_series(
-        $window_start at time zone $reporting_timezone,
-        ($window_end at time zone $reporting_timezone) - interval 1 month,
-        interval 1 month
-    ) as months(month_start)
-),
-
 revenue_by_month as (
     select
         month,
@@ -61,7 +51,7 @@ filled as (
         coalesce(-revenue_by_month.refunds, 0)::decimal(38, 2) as refunds,
         coalesce(costs_by_month.cost_of_revenue, 0)::decimal(38, 2) as cost_of_revenue,
         coalesce(costs_by_month.total_costs, 0)::decimal(38, 2) as total_costs,
-    from calendar
+    from revenue.window_months($window_start, $window_end, $reporting_timezone) as calendar
     left join revenue_by_month using (month)
     left join costs_by_month using (month)
 )

@@ -18,16 +18,6 @@ movements as (
         and month < ($window_end at time zone $reporting_timezone)::date
 ),
 
-calendar as (
-    select
-        month_start::date as month,
-    from generate_series(
-        $window_start at time zone $reporting_timezone,
-        ($window_end at time zone $reporting_timezone) - interval 1 month,
-        interval 1 month
-    ) as months(month_start)
-),
-
 totals as (
     select
         month,
@@ -62,7 +52,7 @@ filled as (
         coalesce(totals.new_customers, 0) as new_customers,
         coalesce(totals.reactivated_customers, 0) as reactivated_customers,
         coalesce(totals.churned_customers, 0) as churned_customers,
-    from calendar
+    from revenue.window_months($window_start, $window_end, $reporting_timezone) as calendar
     left join totals using (month)
 )
 

@@ -2,47 +2,30 @@
 -- customer with MRR at the end of that month or of the month before.
 -- Implements MRR at month end and the MRR movements (metrics.md, Revenue: Stripe/ChartMogul).
 with
-paying_periods as (
+history as (
     select
-        customer_id,
-        monthly_amount,
-        started_at,
-        ended_at,
-    from raw.subscription_periods
-    -- trials, free plans and canceled-but-running periods carry no MRR
-    where status in ('active', 'past_due')
-        and monthly_amount > 0
         -- looks back to the first period ever: new and reactivation depend on the whole history
-        and started_at < $window_end
+        date_trunc('month', min(started_at at time zone $reporting_timezone)) as first_month_start,
+    from revenue.paying_periods($window_end)
 ),
 
 month_ends as (
     select
-        month_start::date as month,
-        -- months are cut in the reporting timezone; MRR is taken at a month's last instant
-        (month_start + interval 1 month) at time zone $reporting_timezone as next_month_start,
-    from generate_series(
-        (
-            select date_trunc('month', min(started_at at time zone $reporting_timezone))
-            from paying_periods
-        ),
-        ($window_end at time zone $reporting_timezone) - interval 1 month,
-        interval 1 month
-    ) as months(month_start)
+        month,
+    from revenue.month_ends(
+        (select first_month_start from history), $window_end, $reporting_timezone
+    )
 ),
 
 customer_mrr as (
+    -- MRR at month end: the periods in force at the month's last instant
     select
-        paying_periods.customer_id,
-        month_ends.month,
-        sum(paying_periods.monthly_amount) as mrr,
-    from paying_periods
-    inner join month_ends
-        on paying_periods.started_at < month_ends.next_month_start
-        and (
-            paying_periods.ended_at is null
-            or paying_periods.ended_at >= month_ends.next_month_start
-        )
+        customer_id,
+        month,
+        sum(monthly_amount) as mrr,
+    from revenue.periods_in_force(
+        (select first_month_start from history), $window_end, $reporting_timezone
+    )
     group by all
 ),
 

@@ -37,12 +37,8 @@ cost_lines as (
 
 calendar as (
     select
-        month_start::date as month,
-    from generate_series(
-        $window_start at time zone $reporting_timezone,
-        ($window_end at time zone $reporting_timezone) - interval 1 month,
-        interval 1 month
-    ) as months(month_start)
+        month,
+    from revenue.window_months($window_start, $window_end, $reporting_timezone)
 ),
 
 product_revenue as (

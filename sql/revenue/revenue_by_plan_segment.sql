@@ -2,17 +2,15 @@
 -- Implements revenue by plan and by segment at month end: the plan in force at the month's last
 -- instant (metrics.md, Revenue); roll up either dimension by summing.
 with
-paying_periods as (
+in_force as (
     select
+        month,
         customer_id,
         plan,
         monthly_amount,
-        started_at,
-        ended_at,
-    from raw.subscription_periods
-    where status in ('active', 'past_due')
-        and monthly_amount > 0
-        and started_at < $window_end
+    from revenue.periods_in_force(
+        $window_start at time zone $reporting_timezone, $window_end, $reporting_timezone
+    )
 ),
 
 users as (
@@ -20,33 +18,6 @@ users as (
         user_id as customer_id,
         segment,
     from raw.users
-),
-
-month_ends as (
-    select
-        month_start::date as month,
-        -- months are cut in the reporting timezone; MRR is taken at a month's last instant
-        (month_start + interval 1 month) at time zone $reporting_timezone as next_month_start,
-    from generate_series(
-        $window_start at time zone $reporting_timezone,
-        ($window_end at time zone $reporting_timezone) - interval 1 month,
-        interval 1 month
-    ) as months(month_start)
-),
-
-in_force as (
-    select
-        month_ends.month,
-        paying_periods.customer_id,
-        paying_periods.plan,
-        paying_periods.monthly_amount,
-    from paying_periods
-    inner join month_ends
-        on paying_periods.started_at < month_ends.next_month_start
-        and (
-            paying_periods.ended_at is null
-            or paying_periods.ended_at >= month_ends.next_month_start
-        )
 )
 
 select

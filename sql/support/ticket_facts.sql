@@ -1,20 +1,7 @@
 -- Grain: one row per support ticket. Implements support first response time (first human agent
 -- reply - first creation, calendar hours; bot replies are not in the column) and resolution time
 -- (last resolution - first creation, so a reopened ticket counts from its first creation).
-with
-tickets as (
-    select
-        ticket_id,
-        created_at,
-        priority,
-        category,
-        first_agent_response_at,
-        resolved_at,
-        reopened_count,
-        satisfaction_score,
-    from raw.support_tickets
-)
-
+-- One input, no steps: the columns are selected once, from raw.support_tickets itself.
 select
     ticket_id,
     -- cut calendar days in the reporting timezone
@@ -36,5 +23,5 @@ select
             then false
     end as first_response_within_target,
     date_diff('second', created_at, resolved_at) / 3600.0 as resolution_hours,
-from tickets
+from raw.support_tickets
 order by created_at, ticket_id

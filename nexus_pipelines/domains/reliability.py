@@ -1,10 +1,10 @@
 """Reliability, delivery and support: the Python assets and the continuous cadence's sensors.
 
-The SQL assets (assets/sql_assets/reliability.yaml, support.yaml) compute the metrics. Here:
+The SQL assets (assets/domains/reliability/, assets/domains/support/) compute the metrics. Here:
 
 - `reliability/incident_feed_events` loads the live incident feed (nexus_pipelines/incident_feed.py)
-  into DuckDB; the daily health status report and the support ticket summary render markdown an
-  analyst reads on the asset's page.
+  into DuckDB (the health status report and the support ticket summary are declared reports:
+  assets/domains/reliability/reports.yaml, assets/domains/support/reports.yaml).
 - Sensors, all running by default. None opens the warehouse (it may be locked by a writer): they
   read the landing folder and the incident feed, keep cursors, give runs content-derived keys and
   raise alerts through the one alert resource (nexus_pipelines/alerts.py), which pages a dedupe
@@ -20,7 +20,6 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -39,11 +38,12 @@ from nexus_pipelines.incident_feed import (
     write_feed_file,
 )
 from nexus_pipelines.ingest import file_digest, list_landing_files, table_for_path
-from nexus_pipelines.metadata import markdown_table, table_metadata
+from nexus_pipelines.metadata import table_metadata
 from nexus_pipelines.playbook import owner_for
+from nexus_pipelines.project import metric_settings, project
 from nexus_pipelines.raw_assets import changed_files, file_signature
-from nexus_pipelines.settings import load_settings, metric_settings
-from nexus_pipelines.warehouse import Warehouse, table_exists
+from nexus_pipelines.settings import load_settings
+from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, table_exists
 
 FEED_KEY = dg.AssetKey(["reliability", "incident_feed_events"])
 FEED_TABLE = "reliability.incident_feed_events"
@@ -62,11 +62,17 @@ URGENT = ("P0", "P1")
 # Sensors act only on probes and tickets this recent: a backlog of history is not news to page on.
 PROBE_LOOKBACK = timedelta(hours=6)
 TICKET_LOOKBACK = timedelta(days=7)
-_FEED_COLUMNS = (
-    "event_id varchar primary key, incident_id varchar not null, event_type varchar not null, "
-    "occurred_at timestamptz not null, severity varchar, service_id varchar, title varchar, "
-    "source_file varchar not null, loaded_at timestamptz not null"
-)
+_FEED_COLUMNS = {
+    "event_id": "varchar",
+    "incident_id": "varchar not null",
+    "event_type": "varchar not null",
+    "occurred_at": "timestamptz not null",
+    "severity": "varchar",
+    "service_id": "varchar",
+    "title": "varchar",
+    "source_file": "varchar not null",
+    "loaded_at": "timestamptz not null",
+}
 
 
 def response_target(severity: str) -> timedelta:
@@ -92,30 +98,25 @@ def load_feed_events(
     connection: duckdb.DuckDBPyConnection, events: list[FeedEvent], sources: list[str]
 ) -> int:
     """Insert or replace events by event_id, in one transaction; returns events written."""
-    connection.execute(f"create table if not exists {FEED_TABLE} ({_FEED_COLUMNS})")
     if not events:
+        if not table_exists(connection, "reliability", "incident_feed_events"):
+            replace_where(connection, FEED_TABLE, [], columns=_FEED_COLUMNS, where="false")
         return 0
-    frame = pd.DataFrame(  # DuckDB reads it by name (replacement scan) below
-        [
-            event.record() | {"source_file": source}
-            for event, source in zip(events, sources, strict=True)
-        ]
-    ).drop_duplicates("event_id", keep="last")
-    connection.execute("begin transaction")
-    try:
-        connection.execute(
-            f"delete from {FEED_TABLE} where event_id in (select event_id from frame)"
-        )
-        connection.execute(
-            f"insert into {FEED_TABLE} select event_id, incident_id, event_type, "
-            "occurred_at::timestamptz, severity, service_id, title, source_file, "
-            "get_current_timestamp() from frame"
-        )
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
-    return len(frame)
+    loaded_at = datetime.now(UTC)
+    latest = {  # an event_id seen twice keeps its last appearance
+        event.event_id: (*event.record().values(), source, loaded_at)
+        for event, source in zip(events, sources, strict=True)
+    }
+    rows = list(latest.values())
+    replace_where(
+        connection,
+        FEED_TABLE,
+        rows,
+        where="event_id in (select event_id from staged_rows)",
+        columns=_FEED_COLUMNS,
+        rules=TableRules(key=("event_id",)),
+    )
+    return len(rows)
 
 
 def build_feed_asset() -> dg.AssetsDefinition:
@@ -146,7 +147,7 @@ def build_feed_asset() -> dg.AssetsDefinition:
                 continue
             events += found
             sources += [path.name] * len(found)
-        with warehouse.connect() as connection:
+        with warehouse.get_connection() as connection:
             written = load_feed_events(connection, events, sources)
             metadata = table_metadata(
                 connection,
@@ -161,187 +162,8 @@ def build_feed_asset() -> dg.AssetsDefinition:
     return incident_feed_events
 
 
-# --------------------------------------------------------------------------- reports
-
-
-def _frame(connection: duckdb.DuckDBPyConnection, table: str, sql: str) -> pd.DataFrame:
-    schema, name = table.split(".")
-    if not table_exists(connection, schema, name):
-        return pd.DataFrame()
-    return connection.execute(sql).df()
-
-
-def render_health_report(connection: duckdb.DuckDBPyConnection, generated_at: datetime) -> str:
-    """The Infrastructure Maintainer's daily health status report, as markdown."""
-    uptime = _frame(
-        connection,
-        "reliability.uptime_daily",
-        "select service_id, sum(probes)::bigint as probes, "
-        "100.0 * sum(ok_probes) / nullif(sum(probes), 0) as uptime_pct_7d, "
-        "arg_max(uptime_pct, uptime_date) as uptime_pct_last_day "
-        "from reliability.uptime_daily where uptime_date > "
-        "(select max(uptime_date) from reliability.uptime_daily) - 7 "
-        "group by service_id order by service_id",
-    )
-    budget = _frame(
-        connection,
-        "reliability.error_budget",
-        "select service_id, error_budget_remaining, burn_rate_budget_window, burn_rate_6h, "
-        "burn_rate_1h, page from reliability.error_budget order by service_id",
-    )
-    latency = _frame(
-        connection,
-        "reliability.latency_daily",
-        "select service_id, latency_p50_ms, latency_p95_ms from reliability.latency_daily "
-        "where latency_date = (select max(latency_date) from reliability.latency_daily) "
-        "order by service_id",
-    )
-    open_incidents = _frame(
-        connection,
-        "reliability.open_incidents",
-        "select incident_id, severity, service_id, round(age_minutes / 60, 1) as age_hours, "
-        "target_status from reliability.open_incidents order by severity, age_hours desc",
-    )
-    incidents = _frame(
-        connection,
-        "reliability.incident_summary_monthly",
-        "select strftime(month, '%Y-%m') as month, severity, incidents_detected, still_open, "
-        "mtta_minutes, mttr_minutes, "
-        "mttr_median_minutes, response_compliance_pct, postmortem_completion_pct "
-        "from reliability.incident_summary_monthly "
-        "where month >= (select max(month) from reliability.incident_summary_monthly) - "
-        "interval 1 month order by month desc, severity",
-    )
-    dora = _frame(
-        connection,
-        "reliability.dora_monthly",
-        "select * replace (strftime(month, '%Y-%m') as month) from reliability.dora_monthly "
-        "order by month desc limit 3",
-    )
-    sections = [
-        ("Uptime, last 7 days (planned maintenance excluded)", uptime),
-        ("Error budget and burn rates", budget),
-        ("Latency on the latest day (ms)", latency),
-        ("Open incidents", open_incidents),
-        ("Incidents this month and last", incidents),
-        ("Delivery (DORA), latest months", dora),
-    ]
-    lines = [f"# Health status report, {generated_at:%Y-%m-%d %H:%M %Z}", ""]
-    for title, frame in sections:
-        lines += [f"## {title}", "", markdown_table(frame), ""]
-    return "\n".join(lines)
-
-
-def render_support_summary(connection: duckdb.DuckDBPyConnection, generated_at: datetime) -> str:
-    """The Support Responder's daily ticket summary, as markdown."""
-    days = _frame(
-        connection,
-        "support.support_daily",
-        "select summary_date, tickets_created, outage_tickets, first_response_within_target_pct, "
-        "first_response_median_hours, tickets_resolved, resolution_median_hours, "
-        "satisfaction_mean, csat_pct, is_spike from support.support_daily "
-        "order by summary_date desc limit 14",
-    )
-    waiting = _frame(
-        connection,
-        "support.ticket_facts",
-        "select priority, count(*) as open_tickets, "
-        "count(*) filter (where first_agent_response_at is null) as awaiting_first_response, "
-        "count(*) filter (where first_response_within_target = false "
-        "and first_agent_response_at is null) as past_first_response_target "
-        "from support.ticket_facts where resolved_at is null group by priority order by priority",
-    )
-    spikes = _frame(
-        connection,
-        "support.support_daily",
-        "select summary_date, tickets_created, round(baseline_mean, 1) as baseline_mean, "
-        "outage_tickets from support.support_daily where is_spike "
-        "order by summary_date desc limit 10",
-    )
-    lines = [
-        f"# Support ticket summary, {generated_at:%Y-%m-%d %H:%M %Z}",
-        "",
-        "## Last 14 days",
-        "",
-        markdown_table(days),
-        "",
-        "## Open tickets by priority",
-        "",
-        markdown_table(waiting),
-        "",
-        "## Recent spikes against the trailing baseline",
-        "",
-        markdown_table(spikes),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def build_report_asset(
-    key: dg.AssetKey, owner: str, deps: list[str], description: str, render
-) -> dg.AssetsDefinition:
-    table = f"{key.path[0]}.{key.path[1]}"
-
-    @dg.asset(
-        key=key,
-        description=description,
-        group_name=key.path[0],
-        owners=[owner_for(owner)],
-        tags={"cadence": "daily", "domain": key.path[0]},
-        kinds={"duckdb"},
-        deps=[dg.AssetKey(dep.split("/")) for dep in deps],
-        pool="duckdb",
-    )
-    def report(warehouse: Warehouse) -> dg.MaterializeResult:
-        generated_at = datetime.now(load_settings().tz)
-        with warehouse.connect() as connection:
-            text = render(connection, generated_at)
-            connection.execute(
-                f"create table if not exists {table} "
-                "(generated_at timestamptz, report_markdown varchar)"
-            )
-            connection.execute(
-                f"insert into {table} values ($generated_at, $text)",
-                {"generated_at": generated_at, "text": text},
-            )
-        return dg.MaterializeResult(
-            metadata={"report": dg.MetadataValue.md(text), "dagster/table_name": table}
-        )
-
-    return report
-
-
 def build_assets() -> list[dg.AssetsDefinition]:
-    return [
-        build_feed_asset(),
-        build_report_asset(
-            HEALTH_REPORT_KEY,
-            "Infrastructure Maintainer",
-            [
-                "reliability/uptime_daily",
-                "reliability/error_budget",
-                "reliability/latency_daily",
-                "reliability/open_incidents",
-                "reliability/incident_summary_monthly",
-                "reliability/dora_monthly",
-            ],
-            "The daily health status report (playbook, daily cadence): uptime of the last 7 "
-            "days per service, error budget and burn rates, latency, open incidents with their "
-            "target status, this month's incident figures and the latest DORA figures. Read it "
-            "in the `report` metadata; every version is kept in reliability.health_status_report.",
-            render_health_report,
-        ),
-        build_report_asset(
-            SUPPORT_SUMMARY_KEY,
-            "Support Responder",
-            ["support/support_daily", "support/ticket_facts"],
-            "The daily support ticket summary (playbook, daily cadence): the last 14 days of "
-            "new, answered and resolved tickets with first-response share within 4 h, resolution "
-            "time, satisfaction and spikes; open tickets by priority. Read it in the `report` "
-            "metadata; every version is kept in support.support_ticket_summary.",
-            render_support_summary,
-        ),
-    ]
+    return [build_feed_asset()]
 
 
 # --------------------------------------------------------------------------- landing readers
@@ -529,11 +351,15 @@ def detect_incidents(
 def build_detection_sensor() -> dg.SensorDefinition:
     @dg.sensor(
         name="incident_detection_sensor",
-        description="Opens an incident (P0 for a customer-facing service, else P1) when a service "
-        "fails reliability_detection_failed_probes consecutive health checks and no incident is "
-        "open on it, and resolves it on the first good probe, by writing events to the incident "
-        "feed. Probes come from the landing files of health_checks (last 6 hours). Cursor: the "
-        "files seen and each service's probe streak.",
+        description=project().described(
+            "Opens an incident (P0 for a customer-facing service, else P1) when a service fails "
+            "{reliability_detection_failed_probes} consecutive health checks "
+            "(reliability_detection_failed_probes) and no incident is open on it, and resolves it "
+            "on the first good probe, by writing events to the incident feed. Probes come from the "
+            "landing files of health_checks (last 6 hours). Cursor: the files seen and each "
+            "service's probe streak.",
+            "incident_detection_sensor",
+        ),
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
@@ -589,11 +415,16 @@ _TICKET_TYPES = {
 def build_response_watch_sensor() -> dg.SensorDefinition:
     @dg.sensor(
         name="response_watch_sensor",
-        description="One escalation alert per incident still unacknowledged past its severity's "
-        "response target (P0 15 min, P1 1 h, P2 4 h, P3 next sprint; incidents from the feed) and "
-        "per ticket without a first agent response after support_first_response_hours (tickets "
-        "from the landing files of support_tickets created in the last 7 days). Cursor: the "
-        "ticket files seen and the tickets still waiting.",
+        description=project().described(
+            "One escalation alert per incident still unacknowledged past its severity's response "
+            "target (P0 {reliability_response_minutes_p0} min, P1 "
+            "{reliability_response_minutes_p1} min, P2 {reliability_response_minutes_p2} min, P3 "
+            "next sprint; incidents from the feed) and per ticket without a first agent response "
+            "after {support_first_response_hours} h (tickets from the landing files of "
+            "support_tickets created in the last 7 days). Cursor: the ticket files seen and the "
+            "tickets still waiting.",
+            "response_watch_sensor",
+        ),
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
@@ -665,11 +496,15 @@ def burn_rate_page(rates: dict[str, float | None], fast: float, slow: float) -> 
 def build_burn_rate_sensor() -> dg.SensorDefinition:
     @dg.sensor(
         name="burn_rate_sensor",
-        description="Pages when a customer-facing service burns its error budget too fast: the "
-        "1-hour and 5-minute burn rates both above 14.4, or the 6-hour and 30-minute both above "
-        "6 (windows end at the latest probe; planned maintenance excluded). Probes come from the "
-        "landing files of health_checks. One page per burning episode. Cursor: files seen, the "
-        "last 6 hours of probes, and the episodes firing.",
+        description=project().described(
+            "Pages when a customer-facing service burns its error budget too fast: the 1-hour and "
+            "5-minute burn rates both above {reliability_burn_rate_fast:g}, or the 6-hour and "
+            "30-minute both above {reliability_burn_rate_slow:g} (windows end at the latest "
+            "probe; planned maintenance excluded). Probes come from the landing files of "
+            "health_checks. One page per burning episode. Cursor: files seen, the last 6 hours "
+            "of probes, and the episodes firing.",
+            "burn_rate_sensor",
+        ),
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )

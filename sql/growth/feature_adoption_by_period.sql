@@ -1,4 +1,5 @@
--- Grain: one row per calendar month (reporting timezone) and feature.
+-- Grain: one row per period ($grain: 'week' = ISO week from Monday, or 'month'; reporting
+-- timezone; period_start is its first day) and feature.
 -- Implements feature adoption (metrics.md, Growth): users who used the feature in the period /
 -- active users in the period. Use before the user's signup is not counted.
 with
@@ -10,7 +11,7 @@ bounds as (
 
 active_users as (
     select
-        date_trunc('month', activity_date)::date as month_start,
+        date_trunc($grain, activity_date)::date as period_start,
         count(distinct user_id) as active_users,
     from growth.user_activity_days
     group by all
@@ -28,8 +29,8 @@ feature_uses as (
         feature_usage.user_id,
         feature_usage.feature,
         -- cut the period in the reporting timezone
-        date_trunc('month', (feature_usage.used_at at time zone $reporting_timezone)::date)::date
-            as month_start,
+        date_trunc($grain, (feature_usage.used_at at time zone $reporting_timezone)::date)::date
+            as period_start,
     from raw.feature_usage
     inner join users on users.user_id = feature_usage.user_id
     where feature_usage.used_at >= users.signup_at
@@ -43,7 +44,7 @@ features as (
 
 feature_users as (
     select
-        month_start,
+        period_start,
         feature,
         count(distinct user_id) as feature_users,
     from feature_uses
@@ -51,9 +52,10 @@ feature_users as (
 )
 
 select
-    active_users.month_start,
+    active_users.period_start,
     features.feature,
-    last_day(month_start) <= bounds.data_through as is_complete,
+    growth.period_last_day($grain, active_users.period_start) <= bounds.data_through
+        as is_complete,
     coalesce(feature_users.feature_users, 0) as feature_users,
     active_users.active_users,
     round(
@@ -62,5 +64,5 @@ select
 from active_users
 cross join features
 cross join bounds
-left join feature_users using (month_start, feature)
-order by active_users.month_start, features.feature
+left join feature_users using (period_start, feature)
+order by active_users.period_start, features.feature

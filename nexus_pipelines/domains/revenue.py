@@ -1,6 +1,6 @@
 """Python-computed revenue assets: what SQL alone cannot do.
 
-The revenue tables themselves are SQL (assets/sql_assets/revenue.yaml, sql/revenue/). Here are
+The revenue tables themselves are SQL (assets/domains/revenue/assets.yaml, sql/revenue/). Here are
 the time-series forecasts (statsmodels), the MRR waterfall picture, the channel budget
 reallocation with its reasoning in words, and the blocking check that MRR movements add up.
 Every asset is monthly-partitioned like the tables it reads and writes a month by deleting and
@@ -24,8 +24,8 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
 from nexus_pipelines.partitions import MONTHLY
 from nexus_pipelines.playbook import owner_for
-from nexus_pipelines.settings import metric_settings
-from nexus_pipelines.warehouse import Warehouse
+from nexus_pipelines.project import metric_settings
+from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where
 
 TAGS = {"cadence": "monthly", "domain": "revenue"}
 CENT = Decimal("0.01")
@@ -95,26 +95,18 @@ def replace_months(
     month_column: str,
     window: dg.TimeWindow,
     rows: Sequence[Sequence[Any]],
+    key: tuple[str, ...],
 ) -> None:
-    """Delete the window's months and insert their rows in one transaction (idempotent)."""
-    schema = table.split(".")[0]
-    bounds = {"start": window.start.date(), "end": window.end.date()}
-    connection.execute("begin transaction")
-    try:
-        connection.execute(f"create schema if not exists {schema}")
-        ddl = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-        connection.execute(f"create table if not exists {table} ({ddl})")
-        connection.execute(
-            f"delete from {table} where {month_column} >= $start and {month_column} < $end",
-            bounds,
-        )
-        if rows:
-            marks = ", ".join("?" for _ in columns)
-            connection.executemany(f"insert into {table} values ({marks})", list(rows))
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+    """The window's months replaced by their rows (warehouse.replace_where): idempotent."""
+    replace_where(
+        connection,
+        table,
+        rows,
+        where=f"{month_column} >= $start and {month_column} < $end",
+        params={"start": window.start.date(), "end": window.end.date()},
+        columns=columns,
+        rules=TableRules(key=key),
+    )
 
 
 # ------------------------------------------------------------------ forecasts
@@ -229,7 +221,7 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, fitted_through: dat
 def forecasts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     window = context.partition_time_window
     settings = metric_settings()
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         history = connection.execute(
             "select month, revenue, total_costs from revenue.gross_margin_monthly "
             "where month < $end order by month",
@@ -242,7 +234,13 @@ def forecasts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mat
             for row in _forecast_rows(history, month, settings)
         ]
         replace_months(
-            connection, FORECASTS_TABLE, FORECASTS_COLUMNS, "fitted_through", window, rows
+            connection,
+            FORECASTS_TABLE,
+            FORECASTS_COLUMNS,
+            "fitted_through",
+            window,
+            rows,
+            ("fitted_through", "series", "horizon"),
         )
         metadata = table_metadata(
             connection,
@@ -319,7 +317,7 @@ def waterfall_chart(steps: pd.DataFrame, month: date) -> Figure:
 def mrr_waterfall(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     window = context.partition_time_window
     columns = ", ".join(column for _, column in WATERFALL_STEPS)
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         months = connection.execute(
             f"select month, {columns} from revenue.mrr_monthly "
             "where month >= $start and month < $end order by month",
@@ -330,7 +328,9 @@ def mrr_waterfall(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
             for month, *values in months
             for order, (step, _) in enumerate(WATERFALL_STEPS, start=1)
         ]
-        replace_months(connection, WATERFALL_TABLE, WATERFALL_COLUMNS, "month", window, rows)
+        replace_months(
+            connection, WATERFALL_TABLE, WATERFALL_COLUMNS, "month", window, rows, ("month", "step")
+        )
         metadata = table_metadata(
             connection,
             WATERFALL_TABLE,
@@ -363,7 +363,7 @@ def mrr_waterfall(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     pool="duckdb",
 )
 def movements_add_up(warehouse: Warehouse) -> dg.AssetCheckResult:
-    with warehouse.connect(read_only=True) as connection:
+    with warehouse.get_connection(read_only=True) as connection:
         bad_rows = connection.execute(
             "select count(*) from revenue.mrr_movements where previous_mrr + new_mrr "
             "+ expansion_mrr + contraction_mrr + churn_mrr + reactivation_mrr <> mrr"
@@ -516,7 +516,7 @@ def budget_reallocation(
     settings = metric_settings()
     target = float(settings["revenue_reallocation_ltv_to_cac_target"])
     share = Decimal(str(settings["revenue_reallocation_share"]))
-    with warehouse.connect() as connection:
+    with warehouse.get_connection() as connection:
         cursor = connection.execute(
             "select month, channel, spend, new_customers, cac, ltv_to_cac, cac_payback_months "
             "from revenue.unit_economics where channel <> 'blended' and spend > 0 "
@@ -528,7 +528,15 @@ def budget_reallocation(
         plan = pd.concat(plans) if plans else pd.DataFrame(columns=list(REALLOCATION_COLUMNS))
         plan = plan[list(REALLOCATION_COLUMNS)].astype(object).where(plan.notna(), None)
         rows = list(plan.itertuples(index=False, name=None))
-        replace_months(connection, REALLOCATION_TABLE, REALLOCATION_COLUMNS, "month", window, rows)
+        replace_months(
+            connection,
+            REALLOCATION_TABLE,
+            REALLOCATION_COLUMNS,
+            "month",
+            window,
+            rows,
+            ("month", "channel"),
+        )
         metadata = table_metadata(
             connection,
             REALLOCATION_TABLE,

@@ -1,6 +1,6 @@
 """Growth and retention: what the generic SQL asset cannot do on its own (issue #3).
 
-The growth tables themselves are SQL assets declared in assets/sql_assets/growth.yaml; the daily
+The growth tables themselves are SQL assets declared in assets/domains/growth/assets.yaml; the daily
 cohort tables declare a look-back, so a daily run also rewrites the days (signup cohorts) that
 late events can still change. This module adds, by name, the checks and pictures those
 declarations ask for, and the churn-risk score, which needs a validation step in Python.
@@ -17,16 +17,15 @@ from matplotlib.figure import Figure
 
 from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
 from nexus_pipelines.playbook import owner_for
-from nexus_pipelines.settings import SQL_DIR, metric_settings, query_parameters
+from nexus_pipelines.project import metric_settings, project, query_parameters
 from nexus_pipelines.sql_assets import (
     CheckHook,
     MetadataHook,
     SqlAssetDeclaration,
     WrittenRows,
-    count_value,
     rewritten_window,
 )
-from nexus_pipelines.warehouse import Warehouse
+from nexus_pipelines.warehouse import TableRules, Warehouse, count_value, replace_where
 
 DOMAIN = "growth"
 HEATMAP_COHORTS = 12
@@ -148,7 +147,7 @@ def retention_picture_metadata(
     return retention_pictures(frame, cohort, period) if not frame.empty else {}
 
 
-SQL_HOOKS: dict[str, CheckHook | MetadataHook] = {
+HOOKS: dict[str, CheckHook | MetadataHook] = {
     "cohorts_sum_to_signups": CheckHook(
         "The cohorts written add up to the signups of growth.signups_by_channel_daily over the "
         "same days.",
@@ -165,12 +164,17 @@ SQL_HOOKS: dict[str, CheckHook | MetadataHook] = {
 
 CHURN_TABLE = "growth.churn_risk"
 CHURN_KEY = dg.AssetKey([DOMAIN, "churn_risk"])
+CHURN_QUERY = "sql/growth/churn_risk.sql"
+
+
+def _churn_sql() -> str:
+    return (project().sql_dir / DOMAIN / "churn_risk.sql").read_text(encoding="utf-8")
 
 
 def score_users(connection: duckdb.DuckDBPyConnection, scored_on: date) -> pd.DataFrame:
     """The churn-risk scores of the users active in the active window up to `scored_on`."""
-    sql = (SQL_DIR / DOMAIN / "churn_risk.sql").read_text(encoding="utf-8")
-    parameters = query_parameters(sql, {"scored_on": scored_on}, "sql/growth/churn_risk.sql")
+    sql = _churn_sql()
+    parameters = query_parameters(sql, {"scored_on": scored_on}, CHURN_QUERY)
     return connection.execute(sql, parameters).df()
 
 
@@ -198,9 +202,9 @@ def _no_activity_to_score(
     context: dg.AssetExecutionContext, connection: duckdb.DuckDBPyConnection
 ) -> dg.MaterializeResult:
     """The scores' table with its columns and no rows, and a note saying why."""
-    sql = (SQL_DIR / DOMAIN / "churn_risk.sql").read_text(encoding="utf-8")
-    parameters = query_parameters(sql, {"scored_on": date.today()}, "sql/growth/churn_risk.sql")
-    connection.execute(f"create or replace table {CHURN_TABLE} as {sql}", parameters)
+    sql = _churn_sql()
+    parameters = query_parameters(sql, {"scored_on": date.today()}, CHURN_QUERY)
+    replace_where(connection, CHURN_TABLE, sql, rows_params=parameters, origin=CHURN_QUERY)
     note = "growth.user_activity_days is empty (no product events loaded): nobody to score."
     context.log.info(f"{CHURN_TABLE}: {note}")
     return dg.MaterializeResult(metadata=table_metadata(connection, CHURN_TABLE) | {"note": note})
@@ -211,15 +215,20 @@ def build_churn_risk_asset() -> dg.AssetsDefinition:
 
     @dg.asset(
         key=CHURN_KEY,
-        description=(
-            "Churn risk per active user (active in the last 28 days, growth_churn_active_days), "
-            "scored 0-100 as of the last computed day: 40% days since last seen / 28, 30% drop "
-            "of the last 14 days' active days against the user's own 56-day baseline rate, 15% "
-            "an open support ticket, 15% NPS detractor (latest answer 0-6); bucket high >= 50, "
-            "medium >= 25, else low (all settings). Checked, not assumed: the users scored one "
-            "horizon (28 days) earlier are followed, and the high bucket's precision (share "
-            "that churned: not seen in the 28 days after) and lift (precision / base churn "
-            "rate) are published as metadata."
+        description=project().described(
+            "Churn risk per active user (active in the last {growth_churn_active_days} days, "
+            "growth_churn_active_days), scored 0-100 as of the last computed day: "
+            "{growth_churn_weight_recency:.0%} days since last seen / {growth_churn_active_days}, "
+            "{growth_churn_weight_activity_drop:.0%} drop of the last {growth_churn_recent_days} "
+            "days' active days against the user's own {growth_churn_baseline_days}-day baseline "
+            "rate, {growth_churn_weight_open_ticket:.0%} an open support ticket, "
+            "{growth_churn_weight_detractor:.0%} NPS detractor (latest answer 0-6); bucket high "
+            ">= {growth_churn_high_score}, medium >= {growth_churn_medium_score}, else low (all "
+            "settings). Checked, not assumed: the users scored one horizon "
+            "({growth_churn_horizon_days} days) earlier are followed, and the high bucket's "
+            "precision (share that churned: not seen in the {growth_churn_horizon_days} days "
+            "after) and lift (precision / base churn rate) are published as metadata.",
+            "growth/churn_risk",
         ),
         group_name=DOMAIN,
         owners=[owner_for("Growth Hacker")],
@@ -234,7 +243,7 @@ def build_churn_risk_asset() -> dg.AssetsDefinition:
     )
     def churn_risk(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         horizon = int(metric_settings()["growth_churn_horizon_days"])
-        with warehouse.connect() as connection:
+        with warehouse.get_connection() as connection:
             through = connection.execute(
                 "select max(activity_date) from growth.user_activity_days"
             ).fetchone()
@@ -242,7 +251,7 @@ def build_churn_risk_asset() -> dg.AssetsDefinition:
             if scored_on is None:  # no product events (a revenue-only company): an empty table
                 return _no_activity_to_score(context, connection)
             scores = score_users(connection, scored_on)
-            connection.execute(f"create or replace table {CHURN_TABLE} as from scores")
+            replace_where(connection, CHURN_TABLE, scores, rules=TableRules(key=("user_id",)))
             validation = validate_scores(connection, scored_on - timedelta(days=horizon), horizon)
             metadata = table_metadata(
                 connection,

@@ -1,0 +1,15 @@
+-- Grain: one row per day, the latest 14 of support_daily.
+select
+    summary_date,
+    tickets_created,
+    outage_tickets,
+    first_response_within_target_pct,
+    first_response_median_hours,
+    tickets_resolved,
+    resolution_median_hours,
+    satisfaction_mean,
+    csat_pct,
+    is_spike,
+from support.support_daily
+order by summary_date desc
+limit 14

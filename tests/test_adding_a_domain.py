@@ -1,0 +1,168 @@
+"""A domain is its own files: a declaration, a query, settings and a module with a hook, sensor
+and resource, added to a copy of the project without touching anything else, load with the rest,
+materialise through Dagster and are checked."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from nexus_pipelines.definitions import build_definitions
+from nexus_pipelines.project import DeclarationError, Project
+from nexus_pipelines.settings import PROJECT_DIR
+from nexus_pipelines.warehouse import Warehouse
+
+SPRINTS = dg.AssetKey(["delivery", "sprints"])
+
+DECLARATION = """\
+sql_assets:
+  - name: sprints
+    owner: Sprint Prioritizer
+    cadence: biweekly
+    partitions: none
+    key: [sprint_start]
+    non_negative: [days]
+    hooks:
+      sprints_last_the_setting: {}
+    description: >-
+      One row per sprint of the first quarter's first six weeks: its first and last day.
+"""
+
+QUERY = """\
+-- Grain: one row per sprint, $delivery_sprint_days long, from the first Monday of 2026.
+select
+    sprint_start::date as sprint_start,
+    (sprint_start + to_days($delivery_sprint_days - 1))::date as sprint_end,
+    $delivery_sprint_days as days,
+from generate_series(
+    timestamp '2026-01-05', timestamp '2026-02-15', to_days($delivery_sprint_days)
+) as sprints (sprint_start)
+"""
+
+MODULE = '''\
+"""The delivery domain's Python: one check hook, one sensor, one resource."""
+
+import dagster as dg
+
+from nexus_pipelines.project import project
+from nexus_pipelines.sql_assets import CheckHook
+from nexus_pipelines.warehouse import count_value
+
+
+def sprints_last_the_setting(connection, declaration, written, options):
+    days = project(declaration.project_root).metric_settings["delivery_sprint_days"]
+    wrong = count_value(
+        connection,
+        f"select count(*) from {declaration.qualified_name} "
+        "where sprint_end - sprint_start + 1 <> $days",
+        {"days": days},
+    )
+    return dg.AssetCheckResult(
+        check_name="sprints_last_the_setting", passed=wrong == 0, metadata={"wrong_sprints": wrong}
+    )
+
+
+HOOKS = {
+    "sprints_last_the_setting": CheckHook(
+        "Every sprint lasts delivery_sprint_days.", sprints_last_the_setting
+    )
+}
+
+
+def build_sensors():
+    @dg.sensor(name="delivery_sprint_sensor", minimum_interval_seconds=3600)
+    def delivery_sprint_sensor():
+        return dg.SkipReason("no sprint has ended")
+
+    return [delivery_sprint_sensor]
+
+
+def build_resources():
+    return {"delivery_board": dg.ResourceDefinition.hardcoded_resource("board")}
+'''
+
+
+def copy_of_the_project(root: Path) -> Path:
+    for folder in ("assets", "sql", "nexus_pipelines/domains"):
+        shutil.copytree(
+            PROJECT_DIR / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return root
+
+
+def add_delivery_domain(root: Path, declaration: str = DECLARATION) -> None:
+    files = {
+        "assets/domains/delivery/assets.yaml": declaration,
+        "assets/domains/delivery/settings.yaml": "settings:\n  delivery_sprint_days: 14\n",
+        "sql/delivery/sprints.sql": QUERY,
+        "nexus_pipelines/domains/delivery.py": MODULE,
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def test_a_new_domain_loads_materialises_and_is_checked(tmp_path: Path) -> None:
+    root = copy_of_the_project(tmp_path / "project")
+    add_delivery_domain(root)
+    source = Project(root)
+    defs = build_definitions(source)
+
+    keys = defs.resolve_all_asset_keys()
+    assert SPRINTS in keys
+    assert set(build_definitions().resolve_all_asset_keys()) == set(keys) - {SPRINTS}
+    assert "delivery" in source.schemas
+    assert "delivery_sprint_sensor" in {sensor.name for sensor in defs.sensors or []}
+    assert "delivery_board" in defs.resources
+    sprints = next(
+        a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and SPRINTS in a.keys
+    )
+    assert sprints.group_names_by_key[SPRINTS] == "delivery"
+    assert sprints.tags_by_key[SPRINTS]["cadence"] == "biweekly"
+
+    warehouse = Warehouse(database=str(tmp_path / "w.duckdb"), schemas=source.schemas)
+    result = dg.materialize([sprints], resources={"warehouse": warehouse})
+    assert result.success
+    checks = {check.check_name: check.passed for check in result.get_asset_check_evaluations()}
+    assert checks == {
+        "key_unique_and_present": True,
+        "non_negative": True,
+        "sprints_last_the_setting": True,
+    }
+    with warehouse.get_connection(read_only=True) as connection:
+        rows = connection.execute("from delivery.sprints order by sprint_start").fetchall()
+    # 2026-01-05 + 14 days = 01-19, + 14 = 02-02; 02-16 is past the series' end (02-15)
+    assert rows == [
+        (date(2026, 1, 5), date(2026, 1, 18), 14),
+        (date(2026, 1, 19), date(2026, 2, 1), 14),
+        (date(2026, 2, 2), date(2026, 2, 15), 14),
+    ]
+
+
+def test_a_declaration_typo_names_the_file_the_entry_and_the_allowed_values(
+    tmp_path: Path,
+) -> None:
+    root = copy_of_the_project(tmp_path / "project")
+    add_delivery_domain(root, DECLARATION.replace("cadence: biweekly", "cadence: dayly"))
+    with pytest.raises(DeclarationError) as raised:
+        build_definitions(Project(root))
+    message = str(raised.value)
+    assert str(root / "assets/domains/delivery/assets.yaml") in message
+    assert "sprints" in message and "cadence" in message
+    for allowed in ("daily", "weekly", "biweekly", "monthly", "quarterly"):
+        assert allowed in message
+
+
+def test_a_hook_is_looked_up_in_its_own_domain_only(tmp_path: Path) -> None:
+    """Growth offers `retention_pictures`; delivery naming it is an error, not a borrowing."""
+    root = copy_of_the_project(tmp_path / "project")
+    add_delivery_domain(
+        root, DECLARATION.replace("sprints_last_the_setting: {}", "retention_pictures: {}")
+    )
+    with pytest.raises(ValueError, match="no hook named 'retention_pictures' in domain 'delivery'"):
+        build_definitions(Project(root))

@@ -1,0 +1,116 @@
+"""A report is a declaration plus SQL: each section shown as a table, a number or a picture,
+rendered the same way for every report, stored with every version kept."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from nexus_pipelines.project import DeclarationError, Project
+from nexus_pipelines.reports import build_report_assets
+from nexus_pipelines.warehouse import Warehouse
+
+DECLARATION = """\
+reports:
+  - name: sprint_review
+    title: Sprint review
+    owner: Sprint Prioritizer
+    cadence: biweekly
+    description: Points delivered per sprint.
+    sections:
+      - title: Sprints
+        query: sprints
+        reads: [delivery/sprints]
+      - title: Points delivered in all
+        query: points_total
+        reads: [delivery/sprints]
+        show: number
+        unit: points
+      - title: Points per sprint
+        query: sprints
+        reads: [delivery/sprints]
+        show: picture
+        x: sprint
+        y: [points]
+      - title: Not written yet
+        query: pending
+        reads: [delivery/never_written]
+"""
+
+QUERIES = {
+    "sprints": "select sprint, points from delivery.sprints order by sprint",
+    "points_total": "select sum(points) from delivery.sprints",
+    "pending": "from delivery.never_written",
+}
+
+
+def make_project(root: Path, declaration: str = DECLARATION) -> Project:
+    folder = root / "assets" / "domains" / "delivery"
+    folder.mkdir(parents=True)
+    (folder / "reports.yaml").write_text(textwrap.dedent(declaration), encoding="utf-8")
+    queries = root / "sql" / "delivery" / "reports" / "sprint_review"
+    queries.mkdir(parents=True)
+    for name, sql in QUERIES.items():
+        (queries / f"{name}.sql").write_text(sql + "\n", encoding="utf-8")
+    return Project(root)
+
+
+def test_a_declared_report_renders_table_number_and_picture_and_keeps_versions(
+    tmp_path: Path,
+) -> None:
+    source = make_project(tmp_path / "project")
+    [report] = build_report_assets(source)
+    key = dg.AssetKey(["delivery", "sprint_review"])
+    assert report.key == key
+    assert set(report.asset_deps[key]) == {
+        dg.AssetKey(["delivery", "sprints"]),
+        dg.AssetKey(["delivery", "never_written"]),
+    }
+    assert report.tags_by_key[key]["cadence"] == "biweekly"
+
+    warehouse = Warehouse(database=str(tmp_path / "w.duckdb"), schemas=source.schemas)
+    with warehouse.get_connection() as connection:
+        connection.execute(
+            "create table delivery.sprints as "
+            "from (values (1, 13), (2, 8), (3, 21)) as t (sprint, points)"
+        )
+    texts = []
+    for _ in range(2):
+        result = dg.materialize([report], resources={"warehouse": warehouse})
+        assert result.success
+        [event] = result.get_asset_materialization_events()
+        texts.append(event.materialization.metadata["report"].value)
+
+    text = texts[0]
+    assert text.startswith("# Sprint review, ")
+    assert "## Sprints\n\n| sprint | points |\n|---|---|\n| 1 | 13 |\n| 2 | 8 |\n| 3 | 21 |" in text
+    assert "## Points delivered in all\n\n**42** points\n" in text  # 13 + 8 + 21
+    assert "## Points per sprint\n\n![Points per sprint](data:image/png;base64," in text
+    assert "## Not written yet\n\n_no rows_\n" in text
+    with warehouse.get_connection(read_only=True) as connection:
+        stored = connection.execute(
+            "select report_markdown from delivery.sprint_review order by generated_at"
+        ).fetchall()
+    assert [row[0] for row in stored] == texts
+
+
+def test_a_picture_without_axes_names_the_file_and_the_report(tmp_path: Path) -> None:
+    source = make_project(
+        tmp_path / "project", DECLARATION.replace("        x: sprint\n        y: [points]\n", "")
+    )
+    with pytest.raises(DeclarationError) as raised:
+        build_report_assets(source)
+    message = str(raised.value)
+    assert "assets/domains/delivery/reports.yaml" in message and "sprint_review" in message
+    assert "a picture needs `x`" in message
+
+
+def test_a_section_without_its_query_file_is_refused(tmp_path: Path) -> None:
+    source = make_project(
+        tmp_path / "project", DECLARATION.replace("query: points_total", "query: points_sum")
+    )
+    with pytest.raises(ValueError, match=r"section 'Points delivered in all': no query file"):
+        build_report_assets(source)
