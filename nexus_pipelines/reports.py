@@ -2,7 +2,8 @@
 table, a number or a picture, rendered to markdown the same way for every report.
 
 A domain lists its reports in `assets/domains/<domain>/reports.yaml`; a section's query is
-`sql/<domain>/reports/<report>/<query>.sql`. Each report is one asset, `<domain>/<report>`, whose
+`sql/<domain>/reports/<report>/<query>.sql`, and the tables it reads (DuckDB's parse of it) are
+the report's dependencies. Each report is one asset, `<domain>/<report>`, whose
 markdown is on its page (`report` metadata) and, every version kept, in the table
 `<domain>.<report>`. The fields are described in assets/domains/README.md.
 """
@@ -10,6 +11,7 @@ markdown is on its page (`report` metadata) and, every version kept, in the tabl
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 import dagster as dg
@@ -23,7 +25,13 @@ from nexus_pipelines.playbook import owner_for
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
 from nexus_pipelines.settings import load_settings
 from nexus_pipelines.sql_assets import ScheduledCadence
-from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, table_exists
+from nexus_pipelines.warehouse import (
+    TableRules,
+    Warehouse,
+    replace_where,
+    table_exists,
+    tables_read,
+)
 
 REPORT_COLUMNS = {"generated_at": "timestamptz", "report_markdown": "varchar"}
 
@@ -31,7 +39,6 @@ REPORT_COLUMNS = {"generated_at": "timestamptz", "report_markdown": "varchar"}
 class SectionSpec(Declaration):
     title: str
     query: Identifier
-    reads: list[str] = Field(min_length=1)
     show: Literal["table", "number", "picture"] = "table"
     unit: str = ""
     x: Identifier | None = None
@@ -56,13 +63,14 @@ class ReportSpec(Declaration):
 
 
 class Section:
-    def __init__(self, spec: SectionSpec, sql: str) -> None:
+    def __init__(self, spec: SectionSpec, path: Path) -> None:
         self.spec = spec
-        self.sql = sql
+        self.sql = path.read_text(encoding="utf-8")
+        self.reads = tables_read(self.sql, str(path))
 
     def _written(self, connection: duckdb.DuckDBPyConnection) -> bool:
         """Whether every table the section reads has been written (else it shows no rows)."""
-        return all(table_exists(connection, *table.split("/")) for table in self.spec.reads)
+        return all(table_exists(connection, *table.split(".")) for table in self.reads)
 
     def render(self, connection: duckdb.DuckDBPyConnection) -> str:
         if not self._written(connection):
@@ -101,7 +109,7 @@ class Report:
                     f"{domain.declarations_path('reports')}: report {spec.name!r}, section "
                     f"{section.title!r}: no query file {path}"
                 )
-            self.sections.append(Section(section, path.read_text(encoding="utf-8")))
+            self.sections.append(Section(section, path))
 
     @property
     def key(self) -> dg.AssetKey:
@@ -113,8 +121,8 @@ class Report:
 
     @property
     def deps(self) -> list[dg.AssetKey]:
-        reads = {table for section in self.spec.sections for table in section.reads}
-        return [dg.AssetKey(table.split("/")) for table in sorted(reads)]
+        reads = {table for section in self.sections for table in section.reads}
+        return [dg.AssetKey(table.split(".")) for table in sorted(reads)]
 
     def render(self, connection: duckdb.DuckDBPyConnection, generated_at: datetime) -> str:
         lines = [f"# {self.spec.title}, {generated_at:%Y-%m-%d %H:%M %Z}", ""]

@@ -6,7 +6,6 @@ tables are not materialised, or whose query returns NULL, has status `no data`.
 """
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -20,7 +19,13 @@ from nexus_pipelines.metadata import markdown_table, table_metadata
 from nexus_pipelines.playbook import SuccessMetric, owner_for, success_metrics
 from nexus_pipelines.project import query_parameters
 from nexus_pipelines.settings import SQL_DIR, load_settings
-from nexus_pipelines.warehouse import TableRules, Warehouse, data_range, replace_where
+from nexus_pipelines.warehouse import (
+    TableRules,
+    Warehouse,
+    data_range,
+    replace_where,
+    tables_read,
+)
 
 SCORECARD_SQL_DIR = SQL_DIR / "reporting" / "scorecard"
 SCORECARD_TABLE = "reporting.scorecard"
@@ -173,12 +178,12 @@ def _target_check_name(metric: SuccessMetric) -> str:
 
 def scorecard_sources(candidates: Sequence[dg.AssetKey]) -> list[dg.AssetKey]:
     """The assets whose tables the scorecard queries read, so a run computes them first."""
-    queries = " ".join(path.read_text(encoding="utf-8") for path in SCORECARD_SQL_DIR.glob("*.sql"))
-    return [
-        key
-        for key in candidates
-        if len(key.path) == 2 and re.search(rf"\b{key.path[0]}\.{key.path[1]}\b", queries)
-    ]
+    read = {
+        table
+        for path in SCORECARD_SQL_DIR.glob("*.sql")
+        for table in tables_read(path.read_text(encoding="utf-8"), str(path))
+    }
+    return [key for key in candidates if ".".join(key.path) in read]
 
 
 def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:

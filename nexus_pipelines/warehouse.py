@@ -8,6 +8,7 @@ previous rows stay visible and the error names the table, the rule and an exampl
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -233,6 +234,27 @@ def replace_where(
         written = count_value(connection, "select count(*) from staged_rows", {})
         connection.execute("drop table staged_rows")
     return written
+
+
+def tables_read(sql: str, where: str) -> list[str]:
+    """The `schema.table` names a query reads, from DuckDB's own parse of it (a CTE or a table
+    function is not a table): what a report or the scorecard depends on, with no list to keep."""
+    with duckdb.connect() as parser:
+        found = parser.execute("select json_serialize_sql($sql)", {"sql": sql}).fetchone()
+    tree = json.loads(found[0]) if found else {}
+    if tree.get("error"):
+        raise ValueError(f"{where}: DuckDB cannot parse the query: {tree.get('error_message')}")
+    tables: set[str] = set()
+    pending: list[Any] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE" and node.get("schema_name"):
+                tables.add(f"{node['schema_name']}.{node['table_name']}")
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return sorted(tables)
 
 
 def table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

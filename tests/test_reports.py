@@ -23,21 +23,17 @@ reports:
     sections:
       - title: Sprints
         query: sprints
-        reads: [delivery/sprints]
       - title: Points delivered in all
         query: points_total
-        reads: [delivery/sprints]
         show: number
         unit: points
       - title: Points per sprint
         query: sprints
-        reads: [delivery/sprints]
         show: picture
         x: sprint
         y: [points]
       - title: Not written yet
         query: pending
-        reads: [delivery/never_written]
 """
 
 QUERIES = {
