@@ -13,10 +13,16 @@ import duckdb
 import pandas as pd
 
 from nexus_pipelines.metadata import markdown_table
-from nexus_pipelines.playbook import Cadence, cadences, owner_for, success_metrics
+from nexus_pipelines.playbook import Cadence, cadences, success_metrics
 from nexus_pipelines.scorecard import SCORECARD_KEY, SCORECARD_TABLE
 from nexus_pipelines.settings import load_settings
-from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, table_exists
+from nexus_pipelines.warehouse import (
+    TableRules,
+    Warehouse,
+    replace_where,
+    table_exists,
+    warehouse_asset,
+)
 
 REVIEWS_TABLE = "reporting.cadence_reviews"
 SCHEDULED = tuple(item for item in cadences() if item.cron)
@@ -64,19 +70,16 @@ def render_review(cadence: Cadence, scorecard: pd.DataFrame) -> str:
 
 
 def build_review_asset(cadence: Cadence) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
         key=review_key(cadence),
         description=(
             f"The {cadence.name.lower()} cadence's review: the playbook's activities, owners and "
             "outputs for this cadence, with the latest scorecard status of the success metrics "
             "those roles own. Refreshed by the cadence's schedule."
         ),
-        group_name="reporting",
-        owners=[owner_for(role) for role in cadence.roles],
-        tags={"cadence": cadence.id, "domain": "reporting"},
-        kinds={"duckdb"},
+        owner=cadence.roles,
+        cadence=cadence.id,
         deps=[SCORECARD_KEY],
-        pool="duckdb",
     )
     def review(warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.get_connection() as connection:

@@ -21,7 +21,6 @@ from matplotlib.figure import Figure
 from pydantic import Field, model_validator
 
 from nexus_pipelines.metadata import cell_text, markdown_table, png_markdown
-from nexus_pipelines.playbook import owner_for
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
 from nexus_pipelines.settings import load_settings
 from nexus_pipelines.sql_assets import ScheduledCadence
@@ -31,6 +30,7 @@ from nexus_pipelines.warehouse import (
     replace_where,
     table_exists,
     tables_read,
+    warehouse_asset,
 )
 
 REPORT_COLUMNS = {"generated_at": "timestamptz", "report_markdown": "varchar"}
@@ -141,16 +141,13 @@ def load_reports(source: Project | None = None) -> list[Report]:
 
 
 def build_report_asset(report: Report) -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
         key=report.key,
         description=f"{report.description} Read it in the `report` metadata; every version is "
         f"kept in {report.table}.",
-        group_name=report.domain.name,
-        owners=[owner_for(report.spec.owner)],
-        tags={"cadence": report.spec.cadence, "domain": report.domain.name},
-        kinds={"duckdb"},
+        owner=report.spec.owner,
+        cadence=report.spec.cadence,
         deps=report.deps,
-        pool="duckdb",
     )
     def report_asset(warehouse: Warehouse) -> dg.MaterializeResult:
         generated_at = datetime.now(load_settings().tz)

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from nexus_pipelines.metadata import markdown_table, table_metadata
-from nexus_pipelines.playbook import SuccessMetric, owner_for, success_metrics
+from nexus_pipelines.playbook import SuccessMetric, success_metrics
 from nexus_pipelines.project import query_parameters
 from nexus_pipelines.settings import SQL_DIR, load_settings
 from nexus_pipelines.warehouse import (
@@ -25,6 +25,7 @@ from nexus_pipelines.warehouse import (
     data_range,
     replace_where,
     tables_read,
+    warehouse_asset,
 )
 
 SCORECARD_SQL_DIR = SQL_DIR / "reporting" / "scorecard"
@@ -189,7 +190,7 @@ def scorecard_sources(candidates: Sequence[dg.AssetKey]) -> list[dg.AssetKey]:
 def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
     metrics = success_metrics()
 
-    @dg.asset(
+    @warehouse_asset(
         key=SCORECARD_KEY,
         description=(
             "The playbook's Phase 6 success metrics (the daily KPI snapshot): one row per metric "
@@ -197,10 +198,8 @@ def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefi
             "follow the definitions in the metric definitions document; targets and owners come "
             "from assets/playbook/success_metrics.yaml. Each target is a WARN check below."
         ),
-        group_name="reporting",
-        owners=[owner_for("Analytics Reporter")],
-        tags={"cadence": "daily", "domain": "reporting"},
-        kinds={"duckdb"},
+        owner="Analytics Reporter",
+        cadence="daily",
         deps=scorecard_sources(upstream),
         check_specs=[
             dg.AssetCheckSpec(
@@ -211,7 +210,6 @@ def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefi
             )
             for metric in metrics
         ],
-        pool="duckdb",
     )
     def scorecard(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.get_connection() as connection:

@@ -23,10 +23,9 @@ from pydantic import Field
 
 from nexus_pipelines.metadata import table_metadata
 from nexus_pipelines.partitions import PARTITIONS_TIMEZONE, partitions_for
-from nexus_pipelines.playbook import owner_for
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
 from nexus_pipelines.settings import PROJECT_DIR, load_settings
-from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where
+from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, warehouse_asset
 
 KEY_CHECK, NON_NEGATIVE_CHECK, PERCENT_CHECK = (
     "key_unique_and_present",
@@ -422,18 +421,15 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
     hooks: Hooks = {name: domain.hook(name) for name, _ in declaration.hooks}
     partitions = partitions_for(declaration.partitions)
 
-    @dg.asset(
+    @warehouse_asset(
         key=declaration.asset_key,
         description=_description(declaration),
-        group_name=declaration.domain,
-        owners=[owner_for(declaration.owner)],
-        tags={"cadence": declaration.cadence, "domain": declaration.domain},
-        kinds={"duckdb", "sql", *declaration.kinds},
+        owner=declaration.owner,
+        cadence=declaration.cadence,
+        kinds=["sql", *declaration.kinds],
         deps=[dg.AssetKey(dep.split("/")) for dep in declaration.deps],
         partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
         check_specs=_check_specs(declaration, hooks),
-        pool="duckdb",
     )
     def sql_asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         window = context.partition_time_window if partitions else None

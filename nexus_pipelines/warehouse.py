@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +24,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from nexus_pipelines.contract import load_contract
+from nexus_pipelines.playbook import owner_for
 from nexus_pipelines.project import project
 from nexus_pipelines.run_health import record_run_process
 from nexus_pipelines.settings import load_settings
@@ -234,6 +235,36 @@ def replace_where(
         written = count_value(connection, "select count(*) from staged_rows", {})
         connection.execute("drop table staged_rows")
     return written
+
+
+def warehouse_asset(
+    key: Sequence[str] | dg.AssetKey,
+    *,
+    description: str,
+    owner: str | Sequence[str],
+    cadence: str,
+    kinds: Sequence[str] = (),
+    partitions_def: dg.PartitionsDefinition | None = None,
+    **options: Any,
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """The decorator every asset that writes the warehouse shares: its group and domain tag are
+    its key's first part, its owners playbook roles, its cadence a tag the schedules select by;
+    it runs in the `duckdb` pool (one writer) and backfills a range in one run."""
+    asset_key = key if isinstance(key, dg.AssetKey) else dg.AssetKey(list(key))
+    domain = asset_key.path[0]
+    roles = [owner] if isinstance(owner, str) else list(owner)
+    return dg.asset(
+        key=asset_key,
+        description=description,
+        group_name=domain,
+        owners=[owner_for(role) for role in roles],
+        tags={"cadence": cadence, "domain": domain},
+        kinds={"duckdb", *kinds},
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        pool="duckdb",
+        **options,
+    )
 
 
 def tables_read(sql: str, where: str) -> list[str]:

@@ -16,7 +16,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
-from nexus_pipelines.playbook import owner_for
 from nexus_pipelines.project import metric_settings, project, query_parameters
 from nexus_pipelines.sql_assets import (
     CheckHook,
@@ -25,7 +24,13 @@ from nexus_pipelines.sql_assets import (
     WrittenRows,
     rewritten_window,
 )
-from nexus_pipelines.warehouse import TableRules, Warehouse, count_value, replace_where
+from nexus_pipelines.warehouse import (
+    TableRules,
+    Warehouse,
+    count_value,
+    replace_where,
+    warehouse_asset,
+)
 
 DOMAIN = "growth"
 HEATMAP_COHORTS = 12
@@ -213,7 +218,7 @@ def _no_activity_to_score(
 def build_churn_risk_asset() -> dg.AssetsDefinition:
     """Churn-risk scores of today's active users, and how well last period's scores did."""
 
-    @dg.asset(
+    @warehouse_asset(
         key=CHURN_KEY,
         description=project().described(
             "Churn risk per active user (active in the last {growth_churn_active_days} days, "
@@ -230,16 +235,14 @@ def build_churn_risk_asset() -> dg.AssetsDefinition:
             "after) and lift (precision / base churn rate) are published as metadata.",
             "growth/churn_risk",
         ),
-        group_name=DOMAIN,
-        owners=[owner_for("Growth Hacker")],
-        tags={"cadence": "weekly", "domain": DOMAIN},
-        kinds={"duckdb", "sql", "pandas"},
+        owner="Growth Hacker",
+        cadence="weekly",
+        kinds=["sql", "pandas"],
         deps=[
             dg.AssetKey([DOMAIN, "user_activity_days"]),
             dg.AssetKey(["raw", "support_tickets"]),
             dg.AssetKey(["raw", "nps_responses"]),
         ],
-        pool="duckdb",
     )
     def churn_risk(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         horizon = int(metric_settings()["growth_churn_horizon_days"])

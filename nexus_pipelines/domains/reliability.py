@@ -39,11 +39,16 @@ from nexus_pipelines.incident_feed import (
 )
 from nexus_pipelines.ingest import file_digest, list_landing_files, table_for_path
 from nexus_pipelines.metadata import table_metadata
-from nexus_pipelines.playbook import owner_for
 from nexus_pipelines.project import metric_settings, project
 from nexus_pipelines.raw_assets import changed_files, file_signature
 from nexus_pipelines.settings import load_settings
-from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, table_exists
+from nexus_pipelines.warehouse import (
+    TableRules,
+    Warehouse,
+    replace_where,
+    table_exists,
+    warehouse_asset,
+)
 
 FEED_KEY = dg.AssetKey(["reliability", "incident_feed_events"])
 FEED_TABLE = "reliability.incident_feed_events"
@@ -120,18 +125,15 @@ def load_feed_events(
 
 
 def build_feed_asset() -> dg.AssetsDefinition:
-    @dg.asset(
+    @warehouse_asset(
         key=FEED_KEY,
         description=(
             "Incident events from the live incident feed (JSON-lines files an on-call tool "
             "exports: opened, acknowledged, resolved, severity_changed), one row per event_id. "
             "Loaded by the incident feed sensor as files arrive and by the daily cadence."
         ),
-        group_name="reliability",
-        owners=[owner_for("Infrastructure Maintainer")],
-        tags={"cadence": "daily", "domain": "reliability"},
-        kinds={"duckdb"},
-        pool="duckdb",
+        owner="Infrastructure Maintainer",
+        cadence="daily",
     )
     def incident_feed_events(
         context: dg.AssetExecutionContext, config: FeedConfig, warehouse: Warehouse

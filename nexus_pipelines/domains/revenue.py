@@ -23,11 +23,9 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
 from nexus_pipelines.partitions import MONTHLY
-from nexus_pipelines.playbook import owner_for
 from nexus_pipelines.project import metric_settings
-from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where
+from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, warehouse_asset
 
-TAGS = {"cadence": "monthly", "domain": "revenue"}
 CENT = Decimal("0.01")
 MOVEMENTS_KEY = dg.AssetKey(["revenue", "mrr_movements"])
 MRR_MONTHLY_KEY = dg.AssetKey(["revenue", "mrr_monthly"])
@@ -199,7 +197,7 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, fitted_through: dat
     return figure
 
 
-@dg.asset(
+@warehouse_asset(
     key=["revenue", "forecasts"],
     description=(
         "3-month rolling forecasts of monthly revenue and total costs, re-fitted every month: one "
@@ -209,14 +207,11 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, fitted_through: dat
         "every month from the first with revenue up to the fitted month (at least "
         "revenue_forecast_min_months). The fan chart shows the latest fit."
     ),
-    group_name="revenue",
-    owners=[owner_for("Finance Tracker")],
-    tags=TAGS,
-    kinds={"duckdb", "python"},
+    owner="Finance Tracker",
+    cadence="monthly",
+    kinds=["python"],
     deps=[MARGIN_KEY],
     partitions_def=MONTHLY,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
 )
 def forecasts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     window = context.partition_time_window
@@ -297,7 +292,7 @@ def waterfall_chart(steps: pd.DataFrame, month: date) -> Figure:
     return figure
 
 
-@dg.asset(
+@warehouse_asset(
     key=["revenue", "mrr_waterfall"],
     description=(
         "The MRR bridge per month: starting MRR, new, expansion, reactivation, contraction, churn "
@@ -305,14 +300,11 @@ def waterfall_chart(steps: pd.DataFrame, month: date) -> Figure:
         "revenue.mrr_monthly; the steps between the first and last add up to the difference. The "
         "waterfall picture shows the latest month of the run."
     ),
-    group_name="revenue",
-    owners=[owner_for("Finance Tracker")],
-    tags=TAGS,
-    kinds={"duckdb", "python"},
+    owner="Finance Tracker",
+    cadence="monthly",
+    kinds=["python"],
     deps=[MRR_MONTHLY_KEY],
     partitions_def=MONTHLY,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
 )
 def mrr_waterfall(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     window = context.partition_time_window
@@ -489,7 +481,7 @@ def reallocate(channels: pd.DataFrame, target: float, share: Decimal) -> pd.Data
     return ranked
 
 
-@dg.asset(
+@warehouse_asset(
     key=["revenue", "budget_reallocation"],
     description=(
         "Channel budget reallocation (Growth Hacker): one row per month and paid acquisition "
@@ -500,14 +492,11 @@ def reallocate(channels: pd.DataFrame, target: float, share: Decimal) -> pd.Data
         "their spend to the channels at or above target, in proportion to the lifetime value each "
         "acquired (spend x LTV:CAC). When all clear the target, the weakest gives instead."
     ),
-    group_name="revenue",
-    owners=[owner_for("Growth Hacker")],
-    tags=TAGS,
-    kinds={"duckdb", "python"},
+    owner="Growth Hacker",
+    cadence="monthly",
+    kinds=["python"],
     deps=[UNIT_ECONOMICS_KEY],
     partitions_def=MONTHLY,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
 )
 def budget_reallocation(
     context: dg.AssetExecutionContext, warehouse: Warehouse
