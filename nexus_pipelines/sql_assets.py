@@ -111,10 +111,6 @@ class SqlAssetDeclaration:
         return dg.AssetKey([self.domain, self.name])
 
     @property
-    def query_path(self) -> str:
-        return self.query_file
-
-    @property
     def runnable_sql(self) -> str:
         """The query as the table wants its columns (a shared query's neutral names renamed)."""
         if not self.rename:
@@ -271,7 +267,7 @@ def _run_query(
     parameters = project(declaration.project_root).query_parameters(
         sql,
         {**dict(declaration.parameters), **offered},
-        declaration.query_path,
+        declaration.query_file,
         reporting_timezone,
     )
     return replace_where(
@@ -282,7 +278,7 @@ def _run_query(
         params=bounds,
         rows_params=parameters,
         rules=declaration.rules,
-        origin=declaration.query_path,
+        origin=declaration.query_file,
     )
 
 
