@@ -3,7 +3,7 @@
 Every write (SQL assets, Python assets, reports) goes through `replace_where`: the new rows are
 staged, the rows they replace deleted, the table's rules (unique, present key; non-negative and
 0-100 columns) checked on the result, all in one transaction. A broken rule rolls it back, so the
-previous rows stay visible and the error names the table, the rule and an example.
+previous rows stay visible and the error names the table, each rule and how many rows break it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,7 @@ def replace_where(
     scope = where or "true"
     source = origin or table
     schema, name = table.split(".")
+    ddl = ", ".join(f"{column} {kind}" for column, kind in (columns or {}).items())
     with transaction(connection):
         if isinstance(rows, str):
             connection.execute(
@@ -198,7 +200,6 @@ def replace_where(
         else:
             if not columns:
                 raise ValueError(f"{source}: rows given as tuples need their columns")
-            ddl = ", ".join(f"{column} {kind}" for column, kind in columns.items())
             connection.execute(f"create or replace temp table staged_rows ({ddl})")
             if rows:
                 marks = ", ".join("?" for _ in columns)
@@ -216,7 +217,6 @@ def replace_where(
         else:
             if not table_exists(connection, schema, name):
                 if columns:
-                    ddl = ", ".join(f"{column} {kind}" for column, kind in columns.items())
                     connection.execute(f"create table {table} ({ddl})")
                 else:
                     connection.execute(f"create table {table} as from staged_rows limit 0")
@@ -267,11 +267,17 @@ def warehouse_asset(
     )
 
 
+@cache
+def _sql_parser() -> duckdb.DuckDBPyConnection:
+    """One in-memory connection for parsing: opening one costs tens of milliseconds, and the
+    code location parses every report section and scorecard query when it loads."""
+    return duckdb.connect()
+
+
 def tables_read(sql: str, where: str) -> list[str]:
     """The `schema.table` names a query reads, from DuckDB's own parse of it (a CTE or a table
     function is not a table): what a report or the scorecard depends on, with no list to keep."""
-    with duckdb.connect() as parser:
-        found = parser.execute("select json_serialize_sql($sql)", {"sql": sql}).fetchone()
+    found = _sql_parser().execute("select json_serialize_sql($sql)", {"sql": sql}).fetchone()
     tree = json.loads(found[0]) if found else {}
     if tree.get("error"):
         raise ValueError(f"{where}: DuckDB cannot parse the query: {tree.get('error_message')}")
