@@ -1,7 +1,7 @@
 """The one way into the DuckDB warehouse, and the one way every table is written.
 
-Every write (SQL assets, Python assets, reports) goes through `replace_where`: the new rows are
-staged, the rows they replace deleted, the table's rules (unique, present key; non-negative and
+Every write (SQL assets, Python assets, reports) goes through `replace_where`: the rows they
+replace deleted, the new rows inserted, the table's rules (unique, present key; non-negative and
 0-100 columns) checked on the result, all in one transaction. A broken rule rolls it back, so the
 previous rows stay visible and the error names the table, each rule and how many rows break it.
 """
@@ -160,8 +160,9 @@ class TableRules:
 
 
 def count_value(connection: duckdb.DuckDBPyConnection, sql: str, params: Mapping) -> int:
-    row = connection.execute(sql, dict(params)).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    # fetchall, not fetchone: a half-read result blocks unregistering a frame on this connection
+    rows = connection.execute(sql, dict(params)).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def replace_where(
@@ -182,59 +183,93 @@ def replace_where(
     new row must itself match `where`
     (a window's query returning a row outside the window is refused). `columns` ({name: type})
     creates the table when it does not exist yet; without it the table takes the rows' shape.
-    Returns the rows written. `origin` names the query in errors."""
+    Returns the rows written. `origin` names the query in errors; `where` may read the new rows
+    as `new_rows` when they are tuples."""
     params = dict(params or {})
-    scope = where or "true"
     source = origin or table
-    schema, name = table.split(".")
     ddl = ", ".join(f"{column} {kind}" for column, kind in (columns or {}).items())
+    # A query or a frame is inserted straight from its source (staging a copy first cost a
+    # full rebuild about 1%); the transaction keeps the new rows unseen until the checks pass.
+    source_params = dict(rows_params or {}) if isinstance(rows, str) else {}
     with transaction(connection):
         if isinstance(rows, str):
-            connection.execute(
-                "create or replace temp table staged_rows as " + rows, dict(rows_params or {})
-            )
+            new_rows = f"({rows})"
         elif isinstance(rows, pd.DataFrame):
-            connection.register("staged_frame", rows)
-            connection.execute("create or replace temp table staged_rows as from staged_frame")
-            connection.unregister("staged_frame")
+            connection.register("new_rows", rows)
+            new_rows = "new_rows"
         else:
             if not columns:
                 raise ValueError(f"{source}: rows given as tuples need their columns")
-            connection.execute(f"create or replace temp table staged_rows ({ddl})")
+            connection.execute(f"create or replace temp table new_rows ({ddl})")
             if rows:
                 marks = ", ".join("?" for _ in columns)
-                connection.executemany(f"insert into staged_rows values ({marks})", list(rows))
-        if where is not None:
-            outside = count_value(
-                connection,
-                f"select count(*) from staged_rows where not coalesce({where}, false)",
-                params,
-            )
-            if outside:
-                raise ValueError(f"{source} returned {outside} rows outside {where} ({params})")
-        if where is None and columns is None:
-            connection.execute(f"create or replace table {table} as from staged_rows")
-        else:
-            if not table_exists(connection, schema, name):
-                if columns:
-                    connection.execute(f"create table {table} ({ddl})")
-                else:
-                    connection.execute(f"create table {table} as from staged_rows limit 0")
-            connection.execute(f"delete from {table} where {scope}", params)
-            connection.execute(f"insert into {table} by name select * from staged_rows")
-        broken = {
-            rule: count
-            for rule, count in rules.violations(connection, table, scope, params).items()
-            if count
-        }
-        if broken:
-            raise RuleViolation(
-                f"{source}: the write to {table} breaks its rules ({broken}; key "
-                f"{', '.join(rules.key)}); nothing was written, the previous rows stay"
-            )
-        written = count_value(connection, "select count(*) from staged_rows", {})
-        connection.execute("drop table staged_rows")
+                connection.executemany(f"insert into new_rows values ({marks})", list(rows))
+            new_rows = "new_rows"
+        try:
+            written = _replace(connection, table, new_rows, source_params, ddl, where, params)
+            _refuse_broken(connection, table, source, where, params, rules, written)
+        finally:
+            if isinstance(rows, pd.DataFrame):
+                connection.unregister("new_rows")
+            elif not isinstance(rows, str):
+                connection.execute("drop table new_rows")
     return written
+
+
+def _refuse_broken(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    source: str,
+    where: str | None,
+    params: Mapping[str, Any],
+    rules: TableRules,
+    written: int,
+) -> None:
+    """Raise (so the transaction rolls back) when a new row is outside `where` or breaks a rule."""
+    scope = where or "true"
+    if where is not None:
+        outside = written - count_value(
+            connection, f"select count(*) from {table} where {scope}", params
+        )
+        if outside:
+            raise ValueError(f"{source} returned {outside} rows outside {where} ({dict(params)})")
+    broken = {
+        rule: count
+        for rule, count in rules.violations(connection, table, scope, params).items()
+        if count
+    }
+    if broken:
+        raise RuleViolation(
+            f"{source}: the write to {table} breaks its rules ({broken}; key "
+            f"{', '.join(rules.key)}); nothing was written, the previous rows stay"
+        )
+
+
+def _replace(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    new_rows: str,
+    source_params: Mapping[str, Any],
+    ddl: str,
+    where: str | None,
+    params: Mapping[str, Any],
+) -> int:
+    """Delete the rows matching `where` (all when None), insert `new_rows`; returns how many
+    were inserted. Without a `where` or column types (`ddl`) the table takes the rows' shape."""
+    everything = f"select count(*) from {table}"
+    if where is None and not ddl:
+        connection.execute(f"create or replace table {table} as from {new_rows}", source_params)
+        return count_value(connection, everything, {})
+    schema, name = table.split(".")
+    if not table_exists(connection, schema, name):
+        if ddl:
+            connection.execute(f"create table {table} ({ddl})")
+        else:
+            connection.execute(f"create table {table} as from {new_rows} limit 0", source_params)
+    connection.execute(f"delete from {table} where {where or 'true'}", dict(params))
+    kept = count_value(connection, everything, {})
+    connection.execute(f"insert into {table} by name select * from {new_rows}", source_params)
+    return count_value(connection, everything, {}) - kept
 
 
 def warehouse_asset(

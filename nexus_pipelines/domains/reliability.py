@@ -117,7 +117,7 @@ def load_feed_events(
         connection,
         FEED_TABLE,
         rows,
-        where="event_id in (select event_id from staged_rows)",
+        where="event_id in (select event_id from new_rows)",
         columns=_FEED_COLUMNS,
         rules=TableRules(key=("event_id",)),
     )
