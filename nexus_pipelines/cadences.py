@@ -1,4 +1,5 @@
-"""The playbook's cadences as schedules, and each cadence's review as an asset.
+"""The playbook's cadences as schedules (each cadence's review is a declared report,
+assets/domains/reporting/reports.yaml).
 
 A schedule materialises the assets tagged with its cadence. Partitioned assets get the last
 complete partition at tick time; the bi-weekly cadence runs on the weekly cron but only in every
@@ -9,109 +10,16 @@ from collections.abc import Sequence
 from datetime import date
 
 import dagster as dg
-import duckdb
-import pandas as pd
 
-from nexus_pipelines.metadata import markdown_table
-from nexus_pipelines.playbook import Cadence, cadences, success_metrics
-from nexus_pipelines.scorecard import SCORECARD_KEY, SCORECARD_TABLE
+from nexus_pipelines.playbook import Cadence, cadences
 from nexus_pipelines.settings import load_settings
-from nexus_pipelines.warehouse import (
-    TableRules,
-    Warehouse,
-    replace_where,
-    table_exists,
-    warehouse_asset,
-)
 
-REVIEWS_TABLE = "reporting.cadence_reviews"
 SCHEDULED = tuple(item for item in cadences() if item.cron)
-
-
-def review_key(cadence: Cadence) -> dg.AssetKey:
-    return dg.AssetKey(["reporting", f"{cadence.id}_review"])
 
 
 def is_fortnight_week(day: date, anchor: date) -> bool:
     """True in the anchor's week and every second week after (or before) it."""
     return ((day - anchor).days // 7) % 2 == 0
-
-
-def _latest_scorecard(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    if not table_exists(connection, "reporting", "scorecard"):
-        return pd.DataFrame()
-    return connection.execute(
-        f"select * from {SCORECARD_TABLE} "
-        f"where as_of = (select max(as_of) from {SCORECARD_TABLE}) order by metric"
-    ).df()
-
-
-def render_review(cadence: Cadence, scorecard: pd.DataFrame) -> str:
-    """The cadence's agenda: who does what, and where their success metrics stand."""
-    roles = set(cadence.roles)
-    owned = [metric.id for metric in success_metrics() if metric.owner in roles]
-    activities = pd.DataFrame(
-        [(a.role, a.activity, a.output) for a in cadence.activities],
-        columns=["role", "activity", "output"],
-    )
-    lines = [f"### {cadence.name} review", "", markdown_table(activities), ""]
-    if scorecard.empty:
-        lines.append("_The scorecard has not been materialised yet._")
-    else:
-        mine = scorecard[scorecard["metric"].isin(owned)]
-        lines += [
-            f"#### Success metrics of these roles, as of {scorecard['as_of'].iloc[0]:%Y-%m-%d}",
-            "",
-            markdown_table(mine[["name", "value", "comparator", "target", "status", "owner"]])
-            if not mine.empty
-            else "_No success metric is owned by these roles._",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def build_review_asset(cadence: Cadence) -> dg.AssetsDefinition:
-    @warehouse_asset(
-        key=review_key(cadence),
-        description=(
-            f"The {cadence.name.lower()} cadence's review: the playbook's activities, owners and "
-            "outputs for this cadence, with the latest scorecard status of the success metrics "
-            "those roles own. Refreshed by the cadence's schedule."
-        ),
-        owner=cadence.roles,
-        cadence=cadence.id,
-        deps=[SCORECARD_KEY],
-    )
-    def review(warehouse: Warehouse) -> dg.MaterializeResult:
-        with warehouse.get_connection() as connection:
-            scorecard = _latest_scorecard(connection)
-            text = render_review(cadence, scorecard)
-            as_of = scorecard["as_of"].iloc[0] if not scorecard.empty else None
-            # one review per cadence and scorecard date: a re-run replaces it
-            replace_where(
-                connection,
-                REVIEWS_TABLE,
-                [(cadence.id, as_of, text)],
-                where="cadence = $cadence and as_of is not distinct from $as_of",
-                params={"cadence": cadence.id, "as_of": as_of},
-                columns={"cadence": "varchar", "as_of": "date", "review_markdown": "varchar"},
-                rules=TableRules(key=("cadence",)),
-            )
-        statuses = scorecard["status"].tolist() if not scorecard.empty else []
-        return dg.MaterializeResult(
-            metadata={
-                "review": dg.MetadataValue.md(text),
-                "activities": len(cadence.activities),
-                "metrics_met": statuses.count("met"),
-                "metrics_missed": statuses.count("missed"),
-                "metrics_no_data": statuses.count("no data"),
-            }
-        )
-
-    return review
-
-
-def build_review_assets() -> list[dg.AssetsDefinition]:
-    return [build_review_asset(cadence) for cadence in SCHEDULED]
 
 
 def _partitions_of(

@@ -77,8 +77,8 @@ def _report(summary: MaterializeSummary) -> int:
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
-    from nexus_pipelines.scorecard import compute_scorecard, default_as_of, render_text
-    from nexus_pipelines.warehouse import Warehouse
+    from nexus_pipelines.scorecard import compute_scorecard, render_text
+    from nexus_pipelines.warehouse import Warehouse, default_as_of
 
     settings = load_settings()
     if not settings.duckdb_path.exists():

@@ -57,15 +57,10 @@ def build_definitions(source: Project | None = None) -> dg.Definitions:
     raw_assets = build_raw_assets()
     metric_assets = [
         *build_sql_assets(source),
-        *build_report_assets(source),
         *(assets for build in _offered(source, "build_assets") for assets in build()),
     ]
     upstream = [key for assets in metric_assets for key in assets.keys]
-    assets = [
-        raw_assets,
-        *metric_assets,
-        *(report for build in _offered(source, "build_reports") for report in build(upstream)),
-    ]
+    assets = [raw_assets, *metric_assets, *build_report_assets(source, upstream)]
     resources = {
         "warehouse": Warehouse(schemas=source.schemas),
         **{name: r for build in _offered(source, "build_resources") for name, r in build().items()},

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+import pandas as pd
+
 from nexus_pipelines.contract import validate_identifier
 from nexus_pipelines.settings import ASSETS_DIR, load_yaml
 
@@ -110,3 +112,35 @@ def cadences() -> tuple[Cadence, ...]:
 
 def cadence(cadence_id: str) -> Cadence:
     return next(item for item in cadences() if item.id == cadence_id)
+
+
+@cache
+def playbook_tables() -> dict[str, pd.DataFrame]:
+    """The playbook's agenda and success metrics as tables a report's queries read, in the
+    playbook's own order (`position`); `target_text` reads as the scorecard prints it."""
+    activities = pd.DataFrame(
+        [
+            (item.id, item.name, position, a.role, a.activity, a.output)
+            for item in cadences()
+            for position, a in enumerate(item.activities, start=1)
+        ],
+        columns=["cadence", "cadence_name", "position", "role", "activity", "output"],
+    )
+    metrics = pd.DataFrame(
+        [
+            {
+                "position": position,
+                "metric": m.id,
+                "name": m.name,
+                "category": m.category,
+                "comparator": m.comparator,
+                "target": m.target,
+                "unit": m.unit,
+                "target_text": f"{m.target_text} {m.unit}",
+                "owner": m.owner,
+                "cadence": m.cadence,
+            }
+            for position, m in enumerate(success_metrics(), start=1)
+        ]
+    )
+    return {"playbook_activities": activities, "playbook_success_metrics": metrics}

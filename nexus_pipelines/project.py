@@ -178,11 +178,12 @@ class Project:
                 merged[name] = value
         return merged
 
-    def described(self, text: str, where: str) -> str:
+    def described(self, text: str, where: str, fields: Mapping[str, Any] | None = None) -> str:
         """A description with the settings it quotes filled in (`{support_first_response_hours}`),
-        so the text the analyst reads changes with the setting."""
+        so the text the analyst reads changes with the setting; `fields` adds names of its own
+        (a report's `{cadence_name}`)."""
         try:
-            return " ".join(text.format_map(self.metric_settings).split())
+            return " ".join(text.format_map({**self.metric_settings, **(fields or {})}).split())
         except (KeyError, ValueError, IndexError) as error:
             raise DeclarationError(f"{where}: description: no setting {error}") from None
 

@@ -3,37 +3,63 @@ table, a number or a picture, rendered to markdown the same way for every report
 
 A domain lists its reports in `assets/domains/<domain>/reports.yaml`; a section's query is
 `sql/<domain>/reports/<report>/<query>.sql`, and the tables it reads (DuckDB's parse of it) are
-the report's dependencies. Each report is one asset, `<domain>/<report>`, whose
-markdown is on its page (`report` metadata) and, every version kept, in the table
-`<domain>.<report>`. The fields are described in assets/domains/README.md.
+the report's dependencies. Each report is one asset, `<domain>/<report>`, whose markdown is on
+its page (`report` metadata) and, every version kept, in the table `<domain>.<report>` (or its
+`store`). A report may be one per scheduled cadence (`for_each: cadence`, binding `$cadence`),
+of a day (`as_of: true`, binding `$as_of` and keeping one version per day), and may have its
+domain compute rows and checks first (`computed_by:` a `ReportHook`). Queries may read the
+playbook's own tables (`playbook_activities`, `playbook_success_metrics`). The fields are
+described in assets/domains/README.md.
 """
 
-from __future__ import annotations
-
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, Self
 
 import dagster as dg
 import duckdb
 import pandas as pd
 from matplotlib.figure import Figure
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from nexus_pipelines.contract import validate_identifier
 from nexus_pipelines.metadata import cell_text, markdown_table, png_markdown
+from nexus_pipelines.playbook import Cadence, cadences, playbook_tables
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
 from nexus_pipelines.settings import load_settings
 from nexus_pipelines.sql_assets import ScheduledCadence
 from nexus_pipelines.warehouse import (
     TableRules,
     Warehouse,
+    default_as_of,
     replace_where,
     table_exists,
     tables_read,
     warehouse_asset,
 )
 
-REPORT_COLUMNS = {"generated_at": "timestamptz", "report_markdown": "varchar"}
+CADENCE_PLACEHOLDER = "{cadence}"
+
+
+def _report_name(value: str) -> str:
+    validate_identifier(value.replace(CADENCE_PLACEHOLDER, "cadence"), "name")
+    return value
+
+
+@dataclass(frozen=True)
+class ReportHook:
+    """What a domain computes before its report renders: rows the sections then read (the
+    scorecard's values), with checks on them. `sources` picks, from the assets upstream, the
+    ones that computation reads; `compute` returns the metadata and check results."""
+
+    check_specs: Callable[[dg.AssetKey], list[dg.AssetCheckSpec]]
+    sources: Callable[[Sequence[dg.AssetKey]], list[dg.AssetKey]]
+    compute: Callable[
+        [dg.AssetExecutionContext, duckdb.DuckDBPyConnection, date],
+        tuple[dict[str, Any], list[dg.AssetCheckResult]],
+    ]
 
 
 class SectionSpec(Declaration):
@@ -45,7 +71,7 @@ class SectionSpec(Declaration):
     y: list[Identifier] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _picture_has_axes(self) -> SectionSpec:
+    def _picture_has_axes(self) -> Self:
         if self.show == "picture" and not (self.x and self.y):
             raise ValueError("a picture needs `x` (one column) and `y` (the columns drawn)")
         return self
@@ -54,121 +80,213 @@ class SectionSpec(Declaration):
 class ReportSpec(Declaration):
     """One entry of reports.yaml."""
 
-    name: Identifier
+    name: Annotated[str, AfterValidator(_report_name)]
     title: str
     description: str
-    owner: str
-    cadence: ScheduledCadence
+    owner: str | None = None
+    cadence: ScheduledCadence | None = None
+    for_each: Literal["cadence"] | None = None
+    as_of: bool = False
+    store: Identifier | None = None
+    queries: Identifier | None = None
+    computed_by: Identifier | None = None
     sections: list[SectionSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _owned_and_scheduled(self) -> Self:
+        if self.for_each == "cadence":
+            if CADENCE_PLACEHOLDER not in self.name or self.cadence or self.owner:
+                raise ValueError(
+                    "a report for each cadence names itself with {cadence} and takes the "
+                    "cadence's schedule and roles: no `cadence` or `owner` of its own"
+                )
+            if not self.queries:
+                raise ValueError("a report for each cadence needs `queries` (its query folder)")
+        elif not (self.owner and self.cadence):
+            raise ValueError("a report needs an `owner` and a `cadence`")
+        if self.computed_by and not self.as_of:
+            raise ValueError("a report `computed_by` a hook computes as of a day: `as_of: true`")
+        return self
 
 
 class Section:
-    def __init__(self, spec: SectionSpec, path: Path) -> None:
+    def __init__(self, spec: SectionSpec, path: Path, where: str) -> None:
         self.spec = spec
+        self.where = where
         self.sql = path.read_text(encoding="utf-8")
-        self.reads = tables_read(self.sql, str(path))
+        self.reads = tables_read(self.sql, where)
 
     def _written(self, connection: duckdb.DuckDBPyConnection) -> bool:
         """Whether every table the section reads has been written (else it shows no rows)."""
         return all(table_exists(connection, *table.split(".")) for table in self.reads)
 
-    def render(self, connection: duckdb.DuckDBPyConnection) -> str:
+    def render(
+        self, connection: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
+    ) -> tuple[str, int | str]:
+        """The section's markdown, and what it shows in a figure (rows, or the number)."""
         if not self._written(connection):
-            return markdown_table(pd.DataFrame())
+            return markdown_table(pd.DataFrame()), 0
         if self.spec.show == "number":  # the first cell, as DuckDB returns it (no float cast)
-            row = connection.execute(self.sql).fetchone()
-            value = cell_text(row[0]) if row else ""
-            return f"**{value}** {self.spec.unit}".rstrip() if value else "_no data_"
-        frame = connection.execute(self.sql).df()
+            rows = connection.execute(self.sql, parameters).fetchall()
+            value = cell_text(rows[0][0]) if rows else ""
+            return (f"**{value}** {self.spec.unit}".rstrip() if value else "_no data_"), value
+        frame = connection.execute(self.sql, parameters).df()
         if self.spec.show == "table" or frame.empty:
-            return markdown_table(frame)
+            return markdown_table(frame), len(frame)
         figure = Figure(figsize=(7, 3))
         axes = figure.subplots()
         for column in self.spec.y:
             axes.plot(frame[self.spec.x], frame[column], marker="o", label=column)
         axes.set_xlabel(self.spec.x)
         axes.legend()
-        return png_markdown(figure, self.spec.title).value
+        return png_markdown(figure, self.spec.title).value, len(frame)
 
 
 class Report:
-    """A declared report of one domain, ready to render."""
+    """A declared report of one domain (for one cadence, when it is one per cadence)."""
 
-    def __init__(self, spec: ReportSpec, domain: Domain, source: Project) -> None:
+    def __init__(
+        self,
+        spec: ReportSpec,
+        domain: Domain,
+        source: Project,
+        cadence: Cadence | None = None,
+    ) -> None:
         self.spec = spec
         self.domain = domain
-        self.description = source.described(
-            spec.description, f"{domain.declarations_path('reports')}: {spec.name}"
-        )
-        folder = domain.sql_dir / "reports" / spec.name
+        self.source = source
+        self.cadence = cadence
+        self.fields = {"cadence": cadence.id, "cadence_name": cadence.name} if cadence else {}
+        self.name = spec.name.format_map(self.fields)
+        where = f"{domain.declarations_path('reports')}: {self.name}"
+        self.title = spec.title.format_map(self.fields)
+        self.description = source.described(spec.description, where, self.fields)
+        self.owner = list(cadence.roles) if cadence else [spec.owner or ""]
+        self.cadence_id = cadence.id if cadence else spec.cadence or ""
+        self.hook: ReportHook | None = domain.hook(spec.computed_by) if spec.computed_by else None
+        folder = domain.sql_dir / "reports" / (spec.queries or spec.name)
         self.sections = []
         for section in spec.sections:
             path = folder / f"{section.query}.sql"
             if not path.is_file():
-                raise ValueError(
-                    f"{domain.declarations_path('reports')}: report {spec.name!r}, section "
-                    f"{section.title!r}: no query file {path}"
-                )
-            self.sections.append(Section(section, path))
+                raise ValueError(f"{where}, section {section.title!r}: no query file {path}")
+            self.sections.append(Section(section, path, str(path)))
 
     @property
     def key(self) -> dg.AssetKey:
-        return dg.AssetKey([self.domain.name, self.spec.name])
+        return dg.AssetKey([self.domain.name, self.name])
 
     @property
     def table(self) -> str:
-        return f"{self.domain.name}.{self.spec.name}"
+        return f"{self.domain.name}.{self.spec.store or self.name}"
+
+    def deps(self, upstream: Sequence[dg.AssetKey]) -> list[dg.AssetKey]:
+        """The tables its sections read, and what its hook reads; never itself."""
+        reads = {dg.AssetKey(t.split(".")) for section in self.sections for t in section.reads}
+        if self.hook:
+            reads |= set(self.hook.sources(upstream))
+        return sorted(reads - {self.key}, key=lambda key: key.path)
 
     @property
-    def deps(self) -> list[dg.AssetKey]:
-        reads = {table for section in self.sections for table in section.reads}
-        return [dg.AssetKey(table.split(".")) for table in sorted(reads)]
+    def columns(self) -> dict[str, str]:
+        """The store's columns: one version per cadence, day or generation, as declared."""
+        return (
+            ({"cadence": "varchar"} if self.cadence else {})
+            | ({"as_of": "date"} if self.spec.as_of else {})
+            | {"generated_at": "timestamptz", "report_markdown": "varchar"}
+        )
 
-    def render(self, connection: duckdb.DuckDBPyConnection, generated_at: datetime) -> str:
-        lines = [f"# {self.spec.title}, {generated_at:%Y-%m-%d %H:%M %Z}", ""]
+    def parameters(self, section: Section, as_of: date | None) -> dict[str, Any]:
+        offered = {"cadence": self.cadence_id} | ({"as_of": as_of} if as_of else {})
+        return self.source.query_parameters(
+            section.sql, offered, section.where, load_settings().reporting_timezone
+        )
+
+    def render(
+        self, connection: duckdb.DuckDBPyConnection, generated_at: datetime, as_of: date | None
+    ) -> tuple[str, dict[str, int | str]]:
+        """The markdown, and per section what it shows (`<query>_rows`, or the number)."""
+        when = f"as of {as_of:%Y-%m-%d}" if as_of else f"{generated_at:%Y-%m-%d %H:%M %Z}"
+        lines = [f"# {self.title}, {when}", ""]
+        shown: dict[str, int | str] = {}
+        # DuckDB reads `frame` by its name. A temp table, because registering a frame (or a view
+        # of one) is refused while the connection holds a half-read result.
+        for name, frame in playbook_tables().items():  # noqa: B007
+            connection.execute(f"create or replace temp table {name} as from frame")
         for section in self.sections:
-            lines += [f"## {section.spec.title}", "", section.render(connection), ""]
-        return "\n".join(lines)
+            text, figure = section.render(connection, self.parameters(section, as_of))
+            lines += [f"## {section.spec.title}", "", text, ""]
+            label = "" if section.spec.show == "number" else "_rows"
+            shown[f"{section.spec.query}{label}"] = figure
+        return "\n".join(lines), shown
+
+    def store(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        text: str,
+        generated_at: datetime,
+        as_of: date | None,
+    ) -> None:
+        """Keep the version: a re-run of the same cadence and day replaces it."""
+        identity = ({"cadence": self.cadence_id} if self.cadence else {}) | (
+            {"as_of": as_of} if self.spec.as_of else {"generated_at": generated_at}
+        )
+        row = identity | {"generated_at": generated_at, "report_markdown": text}
+        replace_where(
+            connection,
+            self.table,
+            [tuple(row[column] for column in self.columns)],
+            where=" and ".join(f"{column} = ${column}" for column in identity),
+            params=identity,
+            columns=self.columns,
+            rules=TableRules(key=tuple(identity)),
+        )
 
 
 def load_reports(source: Project | None = None) -> list[Report]:
     source = source or project()
-    return [
-        Report(spec, domain, source)
-        for domain in source.domains.values()
-        for spec in domain.validated("reports", ReportSpec)
-    ]
+    found = []
+    for domain in source.domains.values():
+        for spec in domain.validated("reports", ReportSpec):
+            if spec.for_each == "cadence":
+                found += [Report(spec, domain, source, c) for c in cadences() if c.cron]
+            else:
+                found.append(Report(spec, domain, source))
+    return found
 
 
-def build_report_asset(report: Report) -> dg.AssetsDefinition:
+def build_report_asset(report: Report, upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
     @warehouse_asset(
         key=report.key,
         description=f"{report.description} Read it in the `report` metadata; every version is "
         f"kept in {report.table}.",
-        owner=report.spec.owner,
-        cadence=report.spec.cadence,
-        deps=report.deps,
+        owner=report.owner,
+        cadence=report.cadence_id,
+        deps=report.deps(upstream),
+        check_specs=report.hook.check_specs(report.key) if report.hook else None,
     )
-    def report_asset(warehouse: Warehouse) -> dg.MaterializeResult:
+    def report_asset(
+        context: dg.AssetExecutionContext, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
         generated_at = datetime.now(load_settings().tz)
+        metadata: dict[str, Any] = {}
+        checks: list[dg.AssetCheckResult] = []
         with warehouse.get_connection() as connection:
-            text = report.render(connection, generated_at)
-            # every version is kept, one row per generation
-            replace_where(
-                connection,
-                report.table,
-                [(generated_at, text)],
-                where="generated_at = $generated_at",
-                params={"generated_at": generated_at},
-                columns=REPORT_COLUMNS,
-                rules=TableRules(key=("generated_at",)),
-            )
-        return dg.MaterializeResult(
-            metadata={"report": dg.MetadataValue.md(text), "dagster/table_name": report.table}
-        )
+            as_of = default_as_of(connection) if report.spec.as_of else None
+            if report.hook and as_of:
+                metadata, checks = report.hook.compute(context, connection, as_of)
+            text, shown = report.render(connection, generated_at, as_of)
+            report.store(connection, text, generated_at, as_of)
+        metadata |= shown | {"report": dg.MetadataValue.md(text)}
+        metadata.setdefault("dagster/table_name", report.table)
+        if as_of:
+            metadata["as_of"] = as_of.isoformat()
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return report_asset
 
 
-def build_report_assets(source: Project | None = None) -> list[dg.AssetsDefinition]:
-    return [build_report_asset(report) for report in load_reports(source)]
+def build_report_assets(
+    source: Project | None = None, upstream: Sequence[dg.AssetKey] = ()
+) -> list[dg.AssetsDefinition]:
+    return [build_report_asset(report, upstream) for report in load_reports(source)]

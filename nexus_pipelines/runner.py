@@ -318,7 +318,12 @@ def materialize_everything(
         tags = _range_tags(planned.partitioning, first_day, last_day)
         keys = list(planned.keys)
         if tags is None:  # e.g. no complete month yet: run the unpartitioned ones only
-            keys = [key for key in keys if _partitioning_of(defs, key) == "none"]
+            keys = _readers_of_nothing_partitioned(defs, keys)
+            print(
+                f"{planned.partitioning}: no complete partition between {first_day} and "
+                f"{last_day}; {len(planned.keys) - len(keys)} assets wait for one.",
+                flush=True,
+            )
             tags = {}
             if not keys:
                 continue
@@ -360,3 +365,21 @@ def materialize_everything(
 
 def _partitioning_of(defs: dg.Definitions, key: dg.AssetKey) -> str:
     return partitioning_name(defs.resolve_assets_def(key).partitions_def)
+
+
+def _readers_of_nothing_partitioned(
+    defs: dg.Definitions, keys: list[dg.AssetKey]
+) -> list[dg.AssetKey]:
+    """Of a run whose range holds no partition, the unpartitioned assets that read nothing the
+    partitioned ones of the run (not run) would write, directly or through another."""
+    waiting = {key for key in keys if _partitioning_of(defs, key) != "none"}
+    grown = True
+    while grown:
+        readers = {
+            key
+            for key in set(keys) - waiting
+            if defs.resolve_assets_def(key).asset_deps.get(key, set()) & waiting
+        }
+        grown = bool(readers)
+        waiting |= readers
+    return [key for key in keys if key not in waiting]

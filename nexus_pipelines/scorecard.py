@@ -8,24 +8,22 @@ tables are not materialised, or whose query returns NULL, has status `no data`.
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
-from nexus_pipelines.metadata import markdown_table, table_metadata
+from nexus_pipelines.metadata import table_metadata
 from nexus_pipelines.playbook import SuccessMetric, success_metrics
 from nexus_pipelines.project import query_parameters
-from nexus_pipelines.settings import SQL_DIR, load_settings
+from nexus_pipelines.reports import ReportHook, build_report_asset, load_reports
+from nexus_pipelines.settings import SQL_DIR
 from nexus_pipelines.warehouse import (
     TableRules,
-    Warehouse,
-    data_range,
     replace_where,
     tables_read,
-    warehouse_asset,
 )
 
 SCORECARD_SQL_DIR = SQL_DIR / "reporting" / "scorecard"
@@ -62,14 +60,6 @@ class MetricStatus:
         record = asdict(self)
         record.pop("note")
         return record
-
-
-def default_as_of(connection: duckdb.DuckDBPyConnection) -> date:
-    """The last complete day in the reporting timezone, or the data's last day when the data
-    ends earlier (a history exported years ago is scored as of its own end, not as no data)."""
-    yesterday = (datetime.now(load_settings().tz) - timedelta(days=1)).date()
-    found = data_range(connection)
-    return min(yesterday, found[1]) if found else yesterday
 
 
 def _measure(
@@ -187,76 +177,65 @@ def scorecard_sources(candidates: Sequence[dg.AssetKey]) -> list[dg.AssetKey]:
     return [key for key in candidates if ".".join(key.path) in read]
 
 
-def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
-    metrics = success_metrics()
+def target_checks(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            _target_check_name(metric),
+            asset=key,
+            description=f"{metric.name} {metric.target_text} {metric.unit} "
+            f"(owner: {metric.owner}). Fails when missed or when there is no data.",
+        )
+        for metric in success_metrics()
+    ]
 
-    @warehouse_asset(
-        key=SCORECARD_KEY,
-        description=(
-            "The playbook's Phase 6 success metrics (the daily KPI snapshot): one row per metric "
-            "and as-of date with value, target, status (met, missed, no data) and owner. Values "
-            "follow the definitions in the metric definitions document; targets and owners come "
-            "from assets/playbook/success_metrics.yaml. Each target is a WARN check below."
-        ),
-        owner="Analytics Reporter",
-        cadence="daily",
-        deps=scorecard_sources(upstream),
-        check_specs=[
-            dg.AssetCheckSpec(
-                _target_check_name(metric),
-                asset=SCORECARD_KEY,
-                description=f"{metric.name} {metric.target_text} {metric.unit} "
-                f"(owner: {metric.owner}). Fails when missed or when there is no data.",
-            )
-            for metric in metrics
-        ],
+
+def score(
+    context: dg.AssetExecutionContext, connection: duckdb.DuckDBPyConnection, as_of: date
+) -> tuple[dict[str, Any], list[dg.AssetCheckResult]]:
+    """Measure every metric as of the day, keep that day's snapshot, and check each target."""
+    rows = compute_scorecard(connection, as_of)
+    store_scorecard(connection, rows)
+    metadata = table_metadata(
+        connection,
+        SCORECARD_TABLE,
+        descriptions={name: meaning for name, (_, meaning) in SCORECARD_COLUMNS.items()},
     )
-    def scorecard(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        with warehouse.get_connection() as connection:
-            as_of = default_as_of(connection)
-            rows = compute_scorecard(connection, as_of)
-            store_scorecard(connection, rows)
-            metadata = table_metadata(
-                connection,
-                SCORECARD_TABLE,
-                descriptions={name: meaning for name, (_, meaning) in SCORECARD_COLUMNS.items()},
+    metadata |= {
+        f"value_{row.metric}": round(row.value, 4) for row in rows if row.value is not None
+    }
+    metadata |= {
+        "metrics_met": sum(row.status == MET for row in rows),
+        "metrics_missed": sum(row.status == MISSED for row in rows),
+        "metrics_no_data": sum(row.status == NO_DATA for row in rows),
+    }
+    context.log.info(
+        f"Scorecard as of {as_of}: {metadata['metrics_met']} met, "
+        f"{metadata['metrics_missed']} missed, {metadata['metrics_no_data']} no data"
+    )
+    checks = []
+    for metric, row in zip(success_metrics(), rows, strict=True):
+        value = round(row.value, 4) if row.value is not None else dg.MetadataValue.null()
+        checks.append(
+            dg.AssetCheckResult(
+                check_name=_target_check_name(metric),
+                passed=row.status == MET,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=_verdict(metric, row),
+                metadata={
+                    "status": row.status,
+                    "value": value,
+                    "target": f"{metric.target_text} {metric.unit}",
+                    "note": row.note or "-",
+                },
             )
-        by_id = {row.metric: row for row in rows}
-        shown = ["metric", "value", "unit", "comparator", "target", "status", "owner"]
-        preview = scorecard_frame(rows)[shown].assign(value=lambda f: f["value"].round(2))
-        metadata["preview"] = dg.MetadataValue.md(markdown_table(preview))
-        metadata |= {
-            f"value_{row.metric}": round(row.value, 4) for row in rows if row.value is not None
-        }
-        metadata |= {
-            "as_of": as_of.isoformat(),
-            "metrics_met": sum(row.status == MET for row in rows),
-            "metrics_missed": sum(row.status == MISSED for row in rows),
-            "metrics_no_data": sum(row.status == NO_DATA for row in rows),
-        }
-        context.log.info(
-            f"Scorecard as of {as_of}: {metadata['metrics_met']} met, "
-            f"{metadata['metrics_missed']} missed, {metadata['metrics_no_data']} no data"
         )
-        return dg.MaterializeResult(
-            metadata=metadata,
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name=_target_check_name(metric),
-                    passed=by_id[metric.id].status == MET,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    description=_verdict(metric, by_id[metric.id]),
-                    metadata={
-                        "status": by_id[metric.id].status,
-                        "value": round(by_id[metric.id].value, 4)
-                        if by_id[metric.id].value is not None
-                        else dg.MetadataValue.null(),
-                        "target": f"{metric.target_text} {metric.unit}",
-                        "note": by_id[metric.id].note or "-",
-                    },
-                )
-                for metric in metrics
-            ],
-        )
+    return metadata, checks
 
-    return scorecard
+
+SCORECARD_HOOK = ReportHook(check_specs=target_checks, sources=scorecard_sources, compute=score)
+
+
+def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
+    """The scorecard: the reporting domain's declared report whose hook is SCORECARD_HOOK."""
+    [report] = [r for r in load_reports() if r.key == SCORECARD_KEY]
+    return build_report_asset(report, upstream)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -330,12 +330,14 @@ def tables_read(sql: str, where: str) -> list[str]:
 
 
 def table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    found = connection.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = $1 and table_name = $2",
-        [schema, table],
-    ).fetchone()
-    return bool(found and found[0])
+    return bool(
+        count_value(
+            connection,
+            "select count(*) from information_schema.tables "
+            "where table_schema = $schema and table_name = $table",
+            {"schema": schema, "table": table},
+        )
+    )
 
 
 def data_range(connection: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
@@ -362,3 +364,11 @@ def data_range(connection: duckdb.DuckDBPyConnection) -> tuple[date, date] | Non
         {"tz": load_settings().reporting_timezone},
     ).fetchone()
     return (first, last) if first is not None else None
+
+
+def default_as_of(connection: duckdb.DuckDBPyConnection) -> date:
+    """The last complete day in the reporting timezone, or the data's last day when the data
+    ends earlier (a history exported years ago is scored as of its own end, not as no data)."""
+    yesterday = (datetime.now(load_settings().tz) - timedelta(days=1)).date()
+    found = data_range(connection)
+    return min(yesterday, found[1]) if found else yesterday

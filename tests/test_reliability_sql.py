@@ -266,7 +266,7 @@ def test_scorecard_values_by_hand(company) -> None:
 
 
 def test_reports_render_for_the_analyst(company) -> None:
-    health, support = build_report_assets()
+    health, support = (a for a in build_report_assets() if a.key.path[0] != "reporting")
     result = dg.materialize([health, support], resources={"warehouse": company})
     assert result.success
     reports = {

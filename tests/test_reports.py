@@ -43,14 +43,20 @@ QUERIES = {
 }
 
 
-def make_project(root: Path, declaration: str = DECLARATION) -> Project:
+def make_project(
+    root: Path,
+    declaration: str = DECLARATION,
+    queries: dict[str, str] = QUERIES,
+    query_folder: str = "sprint_review",
+) -> Project:
+    """A project tree holding one domain, `delivery`, with the reports declared and their SQL."""
     folder = root / "assets" / "domains" / "delivery"
     folder.mkdir(parents=True)
     (folder / "reports.yaml").write_text(textwrap.dedent(declaration), encoding="utf-8")
-    queries = root / "sql" / "delivery" / "reports" / "sprint_review"
-    queries.mkdir(parents=True)
-    for name, sql in QUERIES.items():
-        (queries / f"{name}.sql").write_text(sql + "\n", encoding="utf-8")
+    sql_folder = root / "sql" / "delivery" / "reports" / query_folder
+    sql_folder.mkdir(parents=True)
+    for name, sql in queries.items():
+        (sql_folder / f"{name}.sql").write_text(sql + "\n", encoding="utf-8")
     return Project(root)
 
 
@@ -110,3 +116,97 @@ def test_a_section_without_its_query_file_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match=r"section 'Points delivered in all': no query file"):
         build_report_assets(source)
+
+
+PER_CADENCE = """\
+reports:
+  - name: "{cadence}_digest"
+    for_each: cadence
+    queries: digest
+    title: "{cadence_name} digest"
+    as_of: true
+    store: digests
+    description: What the {cadence_name} cadence produces.
+    sections:
+      - title: Outputs
+        query: outputs
+      - title: Day
+        query: day
+        show: number
+"""
+PER_CADENCE_QUERIES = {
+    "outputs": "select output from playbook_activities where cadence = $cadence order by position",
+    "day": "select strftime($as_of, '%d %B %Y')",
+}
+
+
+def make_per_cadence_project(root: Path, declaration: str = PER_CADENCE) -> Project:
+    return make_project(root, declaration, PER_CADENCE_QUERIES, "digest")
+
+
+def test_a_report_for_each_cadence_binds_it_and_keeps_one_version_per_cadence_and_day(
+    tmp_path: Path,
+) -> None:
+    source = make_per_cadence_project(tmp_path / "project")
+    reports = {asset.key.path[1]: asset for asset in build_report_assets(source)}
+    # one per scheduled cadence: `continuous` has no schedule (sensors serve it)
+    scheduled = ("daily", "weekly", "biweekly", "monthly", "quarterly")
+    assert set(reports) == {f"{cadence}_digest" for cadence in scheduled}
+    weekly = reports["weekly_digest"]
+    key = dg.AssetKey(["delivery", "weekly_digest"])
+    assert weekly.tags_by_key[key]["cadence"] == "weekly"
+    assert weekly.specs_by_key[key].owners == [
+        "team:Analytics Reporter",
+        "team:Feedback Synthesizer",
+        "team:Sprint Prioritizer",
+        "team:Growth Hacker",
+        "team:Project Shepherd",
+    ]
+    assert weekly.specs_by_key[key].description.startswith("What the Weekly cadence produces.")
+
+    warehouse = Warehouse(database=str(tmp_path / "w.duckdb"), schemas=source.schemas)
+    with warehouse.get_connection() as connection:  # one raw row: the data ends on 9 March 2025
+        connection.execute("create schema if not exists raw")
+        connection.execute(
+            "create table raw.users as select timestamptz '2025-03-09 12:00:00+00' as signup_at"
+        )
+    for _ in range(2):
+        result = dg.materialize(list(reports.values()), resources={"warehouse": warehouse})
+        assert result.success
+    with warehouse.get_connection(read_only=True) as connection:
+        stored = connection.execute(
+            "select cadence, as_of, report_markdown from delivery.digests order by cadence"
+        ).fetchall()
+    assert [(cadence, str(as_of)) for cadence, as_of, _ in stored] == [
+        (cadence, "2025-03-09") for cadence in sorted(scheduled)
+    ]
+    texts = {cadence: text for cadence, _, text in stored}
+    assert texts["weekly"].startswith("# Weekly digest, as of 2025-03-09\n")
+    assert "## Day\n\n**09 March 2025**\n" in texts["weekly"]
+    assert (
+        "| output |\n|---|\n| Weekly Analytics Report |\n| Weekly Feedback Summary |\n"
+        "| Sprint Plan |\n| Growth Metrics Report |\n| Weekly Status Update |\n"
+    ) in texts["weekly"]
+    assert (
+        "| Daily metrics snapshot |\n| Support ticket summary |\n| Health status report |"
+        in (texts["daily"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("declared", "instead", "refusal"),
+    [  # a report for each cadence takes the cadence's roles as owners: its own is refused
+        ("    for_each: cadence\n", "    for_each: cadence\n    owner: Someone\n", "no `cadence`"),
+        ("    as_of: true\n", "    computed_by: scorecard\n", "computes as of a day"),
+    ],
+)
+def test_a_report_declaration_that_contradicts_itself_is_refused(
+    tmp_path: Path, declared: str, instead: str, refusal: str
+) -> None:
+    declaration = PER_CADENCE.replace(declared, instead)
+    source = make_per_cadence_project(tmp_path / "project", declaration)
+    with pytest.raises(DeclarationError) as raised:
+        build_report_assets(source)
+    message = str(raised.value)
+    assert "assets/domains/delivery/reports.yaml" in message
+    assert refusal in message

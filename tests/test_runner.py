@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from nexus_pipelines.partitions import DAILY, MONTHLY
-from nexus_pipelines.runner import plan_runs
+from nexus_pipelines.runner import _readers_of_nothing_partitioned, plan_runs
 
 
 @dg.asset(key=["raw", "src"])
@@ -91,3 +91,17 @@ def test_a_cycle_is_reported() -> None:
 
     with pytest.raises(ValueError, match="cycle"):
         plan_runs([x, y])
+
+
+@dg.asset(deps=[d])
+def d_report() -> None: ...
+
+
+def test_a_range_without_a_month_runs_only_what_reads_nothing_monthly() -> None:
+    """A run of raw, e, c (monthly), d (reads c) and d_report (reads d) over days that hold no
+    complete month: c waits, and so do d and d_report, which would read its missing table;
+    raw and e still run."""
+    defs = dg.Definitions(assets=[raw_src, a, b, c, d, d_report, e])
+    keys = [dg.AssetKey(path) for path in (["raw", "src"], ["e"], ["c"], ["d"], ["d_report"])]
+    kept = _readers_of_nothing_partitioned(defs, keys)
+    assert [key.to_user_string() for key in kept] == ["raw/src", "e"]

@@ -9,6 +9,7 @@ import pytest
 
 from nexus_pipelines import scorecard as scorecard_module
 from nexus_pipelines.cli import main
+from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import build_scorecard_asset, compute_scorecard
 from nexus_pipelines.warehouse import Warehouse
 
@@ -154,3 +155,48 @@ def test_scorecard_asset_materialises_when_every_metric_has_no_data(warehouse: W
             "from reporting.scorecard"
         ).fetchone()
     assert stored == (13, 0, 13)
+
+
+def test_a_cadence_review_lists_its_activities_and_the_metrics_its_roles_own(
+    warehouse: Warehouse, metric_queries: Path
+) -> None:
+    """The daily cadence's three roles (Analytics Reporter, Support Responder, Infrastructure
+    Maintainer) own six of the thirteen metrics; the review shows them in the playbook's order."""
+    [daily_review] = [
+        asset
+        for asset in build_report_assets()
+        if asset.key == dg.AssetKey(["reporting", "daily_review"])
+    ]
+    for _ in range(2):  # a second run the same day replaces that day's review
+        result = dg.materialize(
+            [build_scorecard_asset(), daily_review], resources={"warehouse": warehouse}
+        )
+        assert result.success
+    [event] = result.asset_materializations_for_node("reporting__daily_review")
+    assert event.metadata["activities_rows"].value == 3
+    assert event.metadata["metrics_rows"].value == 6
+    with warehouse.get_connection(read_only=True) as connection:
+        [(cadence, as_of, text)] = connection.execute(
+            "select cadence, as_of, report_markdown from reporting.cadence_reviews"
+        ).fetchall()
+        [(scored_on,)] = connection.execute(
+            "select distinct as_of from reporting.scorecard"
+        ).fetchall()
+    assert (cadence, as_of) == ("daily", scored_on)
+    assert text.startswith(f"# Daily review, as of {as_of:%Y-%m-%d}\n")
+    assert (
+        "| role | activity | output |\n|---|---|---|\n"
+        "| Analytics Reporter | KPI dashboard update | Daily metrics snapshot |\n"
+        "| Support Responder | Issue triage and resolution | Support ticket summary |\n"
+        "| Infrastructure Maintainer | System health check | Health status report |\n"
+    ) in text
+    day = f"{as_of:%Y-%m-%d}"
+    assert (
+        "| metric | status | value | target | owner | scored_on |\n|---|---|---|---|---|---|\n"
+        f"| System uptime | met | 99.95 | > 99.9 % | Infrastructure Maintainer | {day} |\n"
+        f"| MTTR | missed | 45.00 | < 30 min | Infrastructure Maintainer | {day} |\n"
+        f"| Activation rate | missed | 60.00 | > 60 % | Analytics Reporter | {day} |\n"
+        f"| Day 7 retention | no data |  | > 40 % | Analytics Reporter | {day} |\n"
+        f"| Day 30 retention | no data |  | > 20 % | Analytics Reporter | {day} |\n"
+        f"| Support resolution time | no data |  | < 4 h | Support Responder | {day} |\n"
+    ) in text

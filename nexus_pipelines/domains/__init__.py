@@ -1,7 +1,7 @@
 """The domains' own Python, one module per domain, found by name (nexus_pipelines/project.py).
 
-A module may offer any of: `HOOKS` (checks and pictures its declarations name), `build_assets()`,
-`build_sensors()`, `build_resources()`, and `build_reports(upstream)` for assets that read every
-other domain's (the scorecard and the cadence reviews). Reports made of SQL sections need no
-Python: they are declared in `assets/domains/<domain>/reports.yaml` (nexus_pipelines/reports.py).
+A module may offer any of: `HOOKS` (checks, pictures and report computations its declarations
+name), `build_assets()`, `build_sensors()` and `build_resources()`. Reports need no Python of
+their own: they are declared in `assets/domains/<domain>/reports.yaml` (nexus_pipelines/reports.py),
+and one that computes rows first (the scorecard) names a `ReportHook` in `HOOKS`.
 """

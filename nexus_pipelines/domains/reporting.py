@@ -1,12 +1,6 @@
-"""Reporting: the scorecard and the cadences' reviews, which read every other domain's tables."""
+"""Reporting: the scorecard's values and target checks, computed before its report renders
+(assets/domains/reporting/reports.yaml declares it and the cadence reviews)."""
 
-from collections.abc import Sequence
+from nexus_pipelines.scorecard import SCORECARD_HOOK
 
-import dagster as dg
-
-from nexus_pipelines.cadences import build_review_assets
-from nexus_pipelines.scorecard import build_scorecard_asset
-
-
-def build_reports(upstream: Sequence[dg.AssetKey]) -> list[dg.AssetsDefinition]:
-    return [build_scorecard_asset(upstream), *build_review_assets()]
+HOOKS = {"scorecard": SCORECARD_HOOK}
