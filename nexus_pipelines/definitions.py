@@ -43,7 +43,8 @@ def _materialize_jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAs
 
 
 def _offered(source: Project, name: str) -> list:
-    """What the domains' modules offer under one name (see nexus_pipelines/domains/)."""
+    """The builders the domains' modules offer under one name (see nexus_pipelines/domains/);
+    each is called with the project, so its settings are the ones loaded for it."""
     return [
         getattr(domain.module, name)
         for domain in source.domains.values()
@@ -57,13 +58,17 @@ def build_definitions(source: Project | None = None) -> dg.Definitions:
     raw_assets = build_raw_assets()
     metric_assets = [
         *build_sql_assets(source),
-        *(assets for build in _offered(source, "build_assets") for assets in build()),
+        *(assets for build in _offered(source, "build_assets") for assets in build(source)),
     ]
     upstream = [key for assets in metric_assets for key in assets.keys]
     assets = [raw_assets, *metric_assets, *build_report_assets(source, upstream)]
     resources = {
         "warehouse": Warehouse(schemas=source.schemas),
-        **{name: r for build in _offered(source, "build_resources") for name, r in build().items()},
+        **{
+            name: r
+            for build in _offered(source, "build_resources")
+            for name, r in build(source).items()
+        },
     }
     return dg.Definitions(
         assets=assets,
@@ -72,7 +77,7 @@ def build_definitions(source: Project | None = None) -> dg.Definitions:
         sensors=[
             build_landing_sensor(raw_assets),
             build_run_health_sensor(),
-            *(sensor for build in _offered(source, "build_sensors") for sensor in build()),
+            *(sensor for build in _offered(source, "build_sensors") for sensor in build(source)),
         ],
         resources=resources,
         executor=EXECUTORS[load_settings().executor],

@@ -188,14 +188,19 @@ class Project:
             raise DeclarationError(f"{where}: description: no setting {error}") from None
 
     def query_parameters(
-        self, sql: str, available: Mapping[str, Any], where: str, reporting_timezone: str
+        self,
+        sql: str,
+        available: Mapping[str, Any],
+        where: str,
+        reporting_timezone: str | None = None,
     ) -> dict[str, Any]:
         """The values a query names ($name): DuckDB refuses unused named parameters.
 
-        Every query may use the reporting timezone (the one its window was cut in) and the
-        metric settings besides what its caller offers; a name found nowhere is an error that
-        names the query."""
-        offered = {"reporting_timezone": reporting_timezone, **self.metric_settings, **available}
+        Every query may use the reporting timezone (the one its window was cut in, the
+        settings' by default) and the metric settings besides what its caller offers; a name
+        found nowhere is an error that names the query."""
+        timezone = reporting_timezone or load_settings().reporting_timezone
+        offered = {"reporting_timezone": timezone, **self.metric_settings, **available}
         wanted = set(_PARAMETER.findall(sql))
         unknown = wanted - offered.keys()
         if unknown:
@@ -211,16 +216,3 @@ def project(root: Path = PROJECT_DIR) -> Project:
 @cache
 def _project_at(root: Path) -> Project:
     return Project(root)
-
-
-def metric_settings() -> dict[str, Any]:
-    """This project's metric settings, for the domains' Python (read once per process)."""
-    return project().metric_settings
-
-
-def query_parameters(
-    sql: str, available: Mapping[str, Any], where: str, reporting_timezone: str | None = None
-) -> dict[str, Any]:
-    """This project's `Project.query_parameters`, in the settings' timezone by default."""
-    timezone = reporting_timezone or load_settings().reporting_timezone
-    return project().query_parameters(sql, available, where, timezone)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from nexus_pipelines.metadata import table_metadata
 from nexus_pipelines.playbook import SuccessMetric, success_metrics
-from nexus_pipelines.project import query_parameters
+from nexus_pipelines.project import project
 from nexus_pipelines.reports import ReportHook, build_report_asset, load_reports
 from nexus_pipelines.settings import SQL_DIR
 from nexus_pipelines.warehouse import (
@@ -69,7 +69,8 @@ def _measure(
     if not query_path.is_file():
         return None, "not computed yet"
     sql = query_path.read_text(encoding="utf-8")
-    parameters = query_parameters(sql, {"as_of": as_of}, f"sql/reporting/scorecard/{metric.id}.sql")
+    where = f"sql/reporting/scorecard/{metric.id}.sql"
+    parameters = project().query_parameters(sql, {"as_of": as_of}, where)
     try:
         row = connection.execute(sql, parameters).fetchone()
     except duckdb.CatalogException as error:

@@ -74,15 +74,19 @@ HOOKS = {
 }
 
 
-def build_sensors():
-    @dg.sensor(name="delivery_sprint_sensor", minimum_interval_seconds=3600)
+def build_sensors(source):
+    @dg.sensor(
+        name="delivery_sprint_sensor",
+        description=source.described("Watches each {delivery_sprint_days}-day sprint.", "sensor"),
+        minimum_interval_seconds=3600,
+    )
     def delivery_sprint_sensor():
         return dg.SkipReason("no sprint has ended")
 
     return [delivery_sprint_sensor]
 
 
-def build_resources():
+def build_resources(source):
     return {"delivery_board": dg.ResourceDefinition.hardcoded_resource("board")}
 '''
 
@@ -117,7 +121,9 @@ def test_a_new_domain_loads_materialises_and_is_checked(tmp_path: Path) -> None:
     assert SPRINTS in keys
     assert set(build_definitions().resolve_all_asset_keys()) == set(keys) - {SPRINTS}
     assert "delivery" in source.schemas
-    assert "delivery_sprint_sensor" in {sensor.name for sensor in defs.sensors or []}
+    sensors = {sensor.name: sensor for sensor in defs.sensors or []}
+    # the temporary project's own setting (14 days, in no other tree) reaches its sensor
+    assert sensors["delivery_sprint_sensor"].description == "Watches each 14-day sprint."
     assert "delivery_board" in defs.resources
     sprints = next(
         a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and SPRINTS in a.keys

@@ -24,6 +24,7 @@ import pytest
 
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.domains import growth
+from nexus_pipelines.project import project
 from nexus_pipelines.scorecard import compute_scorecard
 from nexus_pipelines.sql_assets import (
     build_sql_asset,
@@ -394,7 +395,7 @@ def test_weekly_and_monthly_matrices_adoption_virality_and_reengagement(
                 build_sql_asset(declaration_named(name))
                 for name in ("cohort_retention_weekly", "cohort_retention_monthly")
             ),
-            growth.build_churn_risk_asset(),
+            growth.build_churn_risk_asset(project()),
         ],
     )
     assert failed_checks(result) == {}
@@ -467,8 +468,8 @@ def test_churn_risk_scores_and_validation_by_hand(warehouse: Warehouse) -> None:
         )
     materialize_range(warehouse, "2025-03-01", "2025-04-07", names=DAILY[:1])
     with warehouse.get_connection(read_only=True) as connection:
-        scores = growth.score_users(connection, date(2025, 3, 10)).set_index("user_id")
-        validation = growth.validate_scores(connection, date(2025, 3, 10), 28)
+        scores = growth.score_users(connection, date(2025, 3, 10), project()).set_index("user_id")
+        validation = growth.validate_scores(connection, date(2025, 3, 10), 28, project())
     assert scores.loc[2, "risk_score"] == 11.43 and scores.loc[2, "risk_bucket"] == "low"
     assert scores.loc[4, "risk_score"] == 25.0 and scores.loc[4, "risk_bucket"] == "medium"
     assert scores.loc[3, "risk_score"] == 16.43 and bool(scores.loc[3, "is_detractor"])

@@ -17,7 +17,7 @@ from nexus_pipelines.domains.reliability import FEED_OP, INCIDENT_KEYS
 from nexus_pipelines.incident_feed import feed_dir, read_feed, write_feed_file
 from nexus_pipelines.ingest import ensure_ingest_tables
 from nexus_pipelines.playbook import PLAYBOOK_DIR
-from nexus_pipelines.project import metric_settings
+from nexus_pipelines.project import project
 from nexus_pipelines.settings import Settings, load_yaml
 from nexus_pipelines.warehouse import Warehouse
 
@@ -127,7 +127,7 @@ def test_consecutive_failed_probes_open_one_incident_and_recovery_resolves_it(
     failure (25 min ago); a later file: one more failure, then ok -> resolved once.
     web already has an open incident in the feed: its 3 failures open nothing. A health_checks
     file with the wrong columns is skipped (the ingestion rejects it), not fatal."""
-    assert metric_settings()["reliability_detection_failed_probes"] == 3
+    assert project().metric_settings["reliability_detection_failed_probes"] == 3
     landing = project_env.landing_dir
     write_csv(landing / "services.csv", "service_id,product_id,customer_facing", [
         ("api", None, True), ("web", None, True)
@@ -287,7 +287,7 @@ def test_response_targets_agree_with_the_playbook() -> None:
         item["id"]: item["response_minutes"]
         for item in load_yaml(PLAYBOOK_DIR / "severities.yaml")["severities"]
     }
-    settings = metric_settings()
+    settings = project().metric_settings
     for severity in ("P0", "P1", "P2"):
         assert settings[f"reliability_response_minutes_{severity.lower()}"] == targets[severity]
     assert (

@@ -49,6 +49,7 @@ import pytest
 from nexus_pipelines.domains.reliability import build_assets
 from nexus_pipelines.incident_feed import feed_dir, write_feed_file
 from nexus_pipelines.ingest import ensure_ingest_tables
+from nexus_pipelines.project import project
 from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import compute_scorecard
 from nexus_pipelines.sql_assets import build_sql_asset, load_declarations
@@ -155,7 +156,7 @@ def materialize(warehouse: Warehouse, assets: list, first: str = "", last: str =
 @pytest.fixture
 def company(warehouse: Warehouse) -> Warehouse:
     load_raw(warehouse)
-    feed, *_ = build_assets()
+    feed, *_ = build_assets(project())
     materialize(warehouse, [feed, *(sql_asset(name) for name in UNPARTITIONED)])
     for name in ("uptime_daily", "latency_daily", "deployments_daily", "support_daily"):
         materialize(warehouse, [sql_asset(name)], "2025-03-01", "2025-03-03")
@@ -325,7 +326,7 @@ def test_feed_incidents_join_the_export_and_reloading_changes_nothing(company: W
              "occurred_at": "2025-03-04T10:00:00Z"},
         ],
     )  # fmt: skip
-    feed, *_ = build_assets()
+    feed, *_ = build_assets(project())
     for _ in range(2):
         materialize(company, [feed, sql_asset("incidents")])
     assert rows(company, "select count(*) from reliability.incident_feed_events") == [(5,)]

@@ -162,7 +162,7 @@ def load_company(warehouse: Warehouse) -> None:
 
 def revenue_assets() -> list:
     declared = [build_sql_asset(d) for d in load_declarations() if d.domain == "revenue"]
-    return [*declared, *revenue.build_assets()]
+    return [*declared, *revenue.build_assets(project())]
 
 
 def materialize_months(warehouse: Warehouse, first: str, last: str) -> dg.ExecuteInProcessResult:

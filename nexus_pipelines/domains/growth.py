@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
-from nexus_pipelines.project import metric_settings, project, query_parameters
+from nexus_pipelines.project import Project
 from nexus_pipelines.sql_assets import (
     CheckHook,
     MetadataHook,
@@ -172,22 +172,24 @@ CHURN_KEY = dg.AssetKey([DOMAIN, "churn_risk"])
 CHURN_QUERY = "sql/growth/churn_risk.sql"
 
 
-def _churn_sql() -> str:
-    return (project().sql_dir / DOMAIN / "churn_risk.sql").read_text(encoding="utf-8")
+def _churn_query(source: Project, scored_on: date) -> tuple[str, dict[str, Any]]:
+    """The scoring query and its parameters as of `scored_on`."""
+    sql = (source.sql_dir / DOMAIN / "churn_risk.sql").read_text(encoding="utf-8")
+    return sql, source.query_parameters(sql, {"scored_on": scored_on}, CHURN_QUERY)
 
 
-def score_users(connection: duckdb.DuckDBPyConnection, scored_on: date) -> pd.DataFrame:
+def score_users(
+    connection: duckdb.DuckDBPyConnection, scored_on: date, source: Project
+) -> pd.DataFrame:
     """The churn-risk scores of the users active in the active window up to `scored_on`."""
-    sql = _churn_sql()
-    parameters = query_parameters(sql, {"scored_on": scored_on}, CHURN_QUERY)
-    return connection.execute(sql, parameters).df()
+    return connection.execute(*_churn_query(source, scored_on)).df()
 
 
 def validate_scores(
-    connection: duckdb.DuckDBPyConnection, scored_on: date, horizon_days: int
+    connection: duckdb.DuckDBPyConnection, scored_on: date, horizon_days: int, source: Project
 ) -> pd.DataFrame:
     """Score as of `scored_on` and count who churned (not seen in the next horizon days)."""
-    scores = score_users(connection, scored_on)
+    scores = score_users(connection, scored_on, source)
     seen = connection.execute(
         "select distinct user_id from growth.user_activity_days "
         "where activity_date > $scored_on and activity_date <= $scored_on + $horizon",
@@ -204,23 +206,22 @@ def validate_scores(
 
 
 def _no_activity_to_score(
-    context: dg.AssetExecutionContext, connection: duckdb.DuckDBPyConnection
+    context: dg.AssetExecutionContext, connection: duckdb.DuckDBPyConnection, source: Project
 ) -> dg.MaterializeResult:
     """The scores' table with its columns and no rows, and a note saying why."""
-    sql = _churn_sql()
-    parameters = query_parameters(sql, {"scored_on": date.today()}, CHURN_QUERY)
+    sql, parameters = _churn_query(source, date.today())
     replace_where(connection, CHURN_TABLE, sql, rows_params=parameters, origin=CHURN_QUERY)
     note = "growth.user_activity_days is empty (no product events loaded): nobody to score."
     context.log.info(f"{CHURN_TABLE}: {note}")
     return dg.MaterializeResult(metadata=table_metadata(connection, CHURN_TABLE) | {"note": note})
 
 
-def build_churn_risk_asset() -> dg.AssetsDefinition:
+def build_churn_risk_asset(source: Project) -> dg.AssetsDefinition:
     """Churn-risk scores of today's active users, and how well last period's scores did."""
 
     @warehouse_asset(
         key=CHURN_KEY,
-        description=project().described(
+        description=source.described(
             "Churn risk per active user (active in the last {growth_churn_active_days} days, "
             "growth_churn_active_days), scored 0-100 as of the last computed day: "
             "{growth_churn_weight_recency:.0%} days since last seen / {growth_churn_active_days}, "
@@ -245,17 +246,19 @@ def build_churn_risk_asset() -> dg.AssetsDefinition:
         ],
     )
     def churn_risk(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        horizon = int(metric_settings()["growth_churn_horizon_days"])
+        horizon = int(source.metric_settings["growth_churn_horizon_days"])
         with warehouse.get_connection() as connection:
             through = connection.execute(
                 "select max(activity_date) from growth.user_activity_days"
             ).fetchone()
             scored_on = through[0] if through and through[0] else None
             if scored_on is None:  # no product events (a revenue-only company): an empty table
-                return _no_activity_to_score(context, connection)
-            scores = score_users(connection, scored_on)
+                return _no_activity_to_score(context, connection, source)
+            scores = score_users(connection, scored_on, source)
             replace_where(connection, CHURN_TABLE, scores, rules=TableRules(key=("user_id",)))
-            validation = validate_scores(connection, scored_on - timedelta(days=horizon), horizon)
+            validation = validate_scores(
+                connection, scored_on - timedelta(days=horizon), horizon, source
+            )
             metadata = table_metadata(
                 connection,
                 CHURN_TABLE,
@@ -284,5 +287,5 @@ def build_churn_risk_asset() -> dg.AssetsDefinition:
     return churn_risk
 
 
-def build_assets() -> list[dg.AssetsDefinition]:
-    return [build_churn_risk_asset()]
+def build_assets(source: Project) -> list[dg.AssetsDefinition]:
+    return [build_churn_risk_asset(source)]

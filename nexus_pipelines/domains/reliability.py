@@ -14,6 +14,7 @@ The SQL assets (assets/domains/reliability/, assets/domains/support/) compute th
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from nexus_pipelines.incident_feed import (
 )
 from nexus_pipelines.ingest import file_digest, list_landing_files, table_for_path
 from nexus_pipelines.metadata import table_metadata
-from nexus_pipelines.project import metric_settings, project
+from nexus_pipelines.project import Project
 from nexus_pipelines.raw_assets import changed_files, file_signature
 from nexus_pipelines.settings import load_settings
 from nexus_pipelines.warehouse import (
@@ -80,9 +81,8 @@ _FEED_COLUMNS = {
 }
 
 
-def response_target(severity: str) -> timedelta:
+def response_target(severity: str, settings: Mapping[str, Any]) -> timedelta:
     """Time to acknowledgement by severity (metrics.md); P3 by the end of the next sprint."""
-    settings = metric_settings()
     if severity == "P3":
         return timedelta(days=2 * int(settings["reliability_sprint_days"]))
     return timedelta(minutes=int(settings[f"reliability_response_minutes_{severity.lower()}"]))
@@ -164,7 +164,7 @@ def build_feed_asset() -> dg.AssetsDefinition:
     return incident_feed_events
 
 
-def build_assets() -> list[dg.AssetsDefinition]:
+def build_assets(source: Project) -> list[dg.AssetsDefinition]:
     return [build_feed_asset()]
 
 
@@ -350,10 +350,10 @@ def detect_incidents(
     return events
 
 
-def build_detection_sensor() -> dg.SensorDefinition:
+def build_detection_sensor(source: Project) -> dg.SensorDefinition:
     @dg.sensor(
         name="incident_detection_sensor",
-        description=project().described(
+        description=source.described(
             "Opens an incident (P0 for a customer-facing service, else P1) when a service fails "
             "{reliability_detection_failed_probes} consecutive health checks "
             "(reliability_detection_failed_probes) and no incident is open on it, and resolves it "
@@ -379,7 +379,7 @@ def build_detection_sensor() -> dg.SensorDefinition:
                 for incident in incident_states(read_feed(directory)).values()
                 if incident.resolved_at is None and incident.incident_id not in mine
             }
-            threshold = int(metric_settings()["reliability_detection_failed_probes"])
+            threshold = int(source.metric_settings["reliability_detection_failed_probes"])
             events = detect_incidents(
                 probes, state, open_services, customer_facing_services(), threshold
             )
@@ -395,14 +395,16 @@ def build_detection_sensor() -> dg.SensorDefinition:
     return incident_detection_sensor
 
 
-def overdue_incidents(states: dict[str, IncidentState], now: datetime) -> list[IncidentState]:
+def overdue_incidents(
+    states: dict[str, IncidentState], now: datetime, settings: Mapping[str, Any]
+) -> list[IncidentState]:
     """Open, unacknowledged incidents past their severity's response target."""
     return [
         incident
         for incident in states.values()
         if incident.resolved_at is None
         and incident.acknowledged_at is None
-        and now - incident.detected_at > response_target(incident.severity)
+        and now - incident.detected_at > response_target(incident.severity, settings)
     ]
 
 
@@ -414,10 +416,12 @@ _TICKET_TYPES = {
 }
 
 
-def build_response_watch_sensor() -> dg.SensorDefinition:
+def build_response_watch_sensor(source: Project) -> dg.SensorDefinition:
+    settings = source.metric_settings
+
     @dg.sensor(
         name="response_watch_sensor",
-        description=project().described(
+        description=source.described(
             "One escalation alert per incident still unacknowledged past its severity's response "
             "target (P0 {reliability_response_minutes_p0} min, P1 "
             "{reliability_response_minutes_p1} min, P2 {reliability_response_minutes_p2} min, P3 "
@@ -444,17 +448,18 @@ def build_response_watch_sensor() -> dg.SensorDefinition:
                     waiting[row["ticket_id"]] = _iso(row["created_at"])
             files[relative] = file_signature(path)
         raised = 0
-        for incident in overdue_incidents(incident_states(read_feed(feed_dir())), now):
+        minute = timedelta(minutes=1)
+        for incident in overdue_incidents(incident_states(read_feed(feed_dir())), now, settings):
             raised += alerts.raise_alert(
                 f"ack-overdue:{incident.incident_id}",
                 "escalation",
                 "response_watch_sensor",
                 f"{incident.severity} incident {incident.incident_id} on "
                 f"{incident.service_id or '?'} is unacknowledged "
-                f"{(now - incident.detected_at) // timedelta(minutes=1)} min after detection "
-                f"(target {response_target(incident.severity) // timedelta(minutes=1)} min)",
+                f"{(now - incident.detected_at) // minute} min after detection "
+                f"(target {response_target(incident.severity, settings) // minute} min)",
             )
-        target = timedelta(hours=float(metric_settings()["support_first_response_hours"]))
+        target = timedelta(hours=float(settings["support_first_response_hours"]))
         for ticket_id, created in sorted(waiting.items()):
             if now - datetime.fromisoformat(created) > target:
                 raised += alerts.raise_alert(
@@ -495,10 +500,12 @@ def burn_rate_page(rates: dict[str, float | None], fast: float, slow: float) -> 
     return None
 
 
-def build_burn_rate_sensor() -> dg.SensorDefinition:
+def build_burn_rate_sensor(source: Project) -> dg.SensorDefinition:
+    settings = source.metric_settings
+
     @dg.sensor(
         name="burn_rate_sensor",
-        description=project().described(
+        description=source.described(
             "Pages when a customer-facing service burns its error budget too fast: the 1-hour and "
             "5-minute burn rates both above {reliability_burn_rate_fast:g}, or the 6-hour and "
             "30-minute both above {reliability_burn_rate_slow:g} (windows end at the latest "
@@ -526,7 +533,6 @@ def build_burn_rate_sensor() -> dg.SensorDefinition:
             service: [item for item in items if item[0] > horizon]
             for service, items in recent.items()
         }
-        settings = metric_settings()
         facing = customer_facing_services()
         paged = 0
         for service, items in sorted(recent.items()):
@@ -579,15 +585,15 @@ def build_run_failure_sensor() -> dg.SensorDefinition:
     return run_failure_alert_sensor
 
 
-def build_sensors() -> list[dg.SensorDefinition]:
+def build_sensors(source: Project) -> list[dg.SensorDefinition]:
     return [
         build_feed_sensor(),
-        build_detection_sensor(),
-        build_response_watch_sensor(),
-        build_burn_rate_sensor(),
+        build_detection_sensor(source),
+        build_response_watch_sensor(source),
+        build_burn_rate_sensor(source),
         build_run_failure_sensor(),
     ]
 
 
-def build_resources() -> dict[str, dg.ConfigurableResource]:
+def build_resources(source: Project) -> dict[str, dg.ConfigurableResource]:
     return {"alerts": build_alert_resource()}

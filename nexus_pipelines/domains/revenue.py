@@ -23,7 +23,7 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
 from nexus_pipelines.partitions import MONTHLY
-from nexus_pipelines.project import metric_settings
+from nexus_pipelines.project import Project
 from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, warehouse_asset
 
 CENT = Decimal("0.01")
@@ -197,71 +197,81 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, fitted_through: dat
     return figure
 
 
-@warehouse_asset(
-    key=["revenue", "forecasts"],
-    description=(
-        "3-month rolling forecasts of monthly revenue and total costs, re-fitted every month: one "
-        "row per month fitted through, series and horizon (1-3 months ahead) with the point "
-        "forecast and the prediction interval (level: revenue_forecast_interval_level, default "
-        "80%). Model: statsmodels ETS with additive errors and a damped additive trend, fitted on "
-        "every month from the first with revenue up to the fitted month (at least "
-        "revenue_forecast_min_months). The fan chart shows the latest fit."
-    ),
-    owner="Finance Tracker",
-    cadence="monthly",
-    kinds=["python"],
-    deps=[MARGIN_KEY],
-    partitions_def=MONTHLY,
-)
-def forecasts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    window = context.partition_time_window
-    settings = metric_settings()
-    with warehouse.get_connection() as connection:
-        history = connection.execute(
-            "select month, revenue, total_costs from revenue.gross_margin_monthly "
-            "where month < $end order by month",
-            {"end": window.end.date()},
-        ).df()
-        history["month"] = pd.to_datetime(history["month"]).dt.date
-        rows = [
-            row
-            for month in window_months(window)
-            for row in _forecast_rows(history, month, settings)
-        ]
-        replace_months(
-            connection,
-            FORECASTS_TABLE,
-            FORECASTS_COLUMNS,
-            "fitted_through",
-            window,
-            rows,
-            ("fitted_through", "series", "horizon"),
-        )
-        metadata = table_metadata(
-            connection,
-            FORECASTS_TABLE,
-            preview_sql=f"select * from {FORECASTS_TABLE} order by fitted_through desc, series, "
-            "horizon limit 10",
-        )
-    metadata["run_rows_written"] = len(rows)
-    if rows:
-        latest = pd.DataFrame(rows, columns=list(FORECASTS_COLUMNS))
-        fitted_through = latest["fitted_through"].max()
-        latest = latest[latest["fitted_through"] == fitted_through]
-        fitted_on = int(latest["history_months"].iloc[0])
-        shown = history[history["month"] <= fitted_through].tail(fitted_on)
-        metadata["fan_chart"] = png_markdown(
-            fan_chart(shown, latest, fitted_through),
-            f"Forecast fan chart: revenue and costs fitted through {fitted_through:%Y-%m}, "
-            f"{latest['interval_level'].iloc[0]:.0%} prediction intervals.",
-        )
-        next_month = latest[latest["horizon"] == 1].set_index("series")["forecast"]
-        metadata["revenue_forecast_next_month"] = float(next_month["revenue"])
-        metadata["costs_forecast_next_month"] = float(next_month["costs"])
-    return dg.MaterializeResult(metadata=metadata)
+def build_forecasts_asset(source: Project) -> dg.AssetsDefinition:
+    """Monthly revenue and cost forecasts, fitted with the settings of `source`."""
+
+    @warehouse_asset(
+        key=["revenue", "forecasts"],
+        description=source.described(
+            "{revenue_forecast_horizon_months}-month rolling forecasts of monthly revenue and "
+            "total costs, re-fitted every month: one row per month fitted through, series and "
+            "horizon (1-{revenue_forecast_horizon_months} months ahead, "
+            "revenue_forecast_horizon_months) with the point forecast and the prediction "
+            "interval (level {revenue_forecast_interval_level:.0%}, "
+            "revenue_forecast_interval_level). Model: statsmodels ETS with additive errors and a "
+            "damped additive trend, fitted on every month from the first with revenue up to the "
+            "fitted month (at least {revenue_forecast_min_months}, revenue_forecast_min_months). "
+            "The fan chart shows the latest fit.",
+            "revenue/forecasts",
+        ),
+        owner="Finance Tracker",
+        cadence="monthly",
+        kinds=["python"],
+        deps=[MARGIN_KEY],
+        partitions_def=MONTHLY,
+    )
+    def forecasts(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        window = context.partition_time_window
+        settings = source.metric_settings
+        with warehouse.get_connection() as connection:
+            history = connection.execute(
+                "select month, revenue, total_costs from revenue.gross_margin_monthly "
+                "where month < $end order by month",
+                {"end": window.end.date()},
+            ).df()
+            history["month"] = pd.to_datetime(history["month"]).dt.date
+            rows = [
+                row
+                for month in window_months(window)
+                for row in _forecast_rows(history, month, settings)
+            ]
+            replace_months(
+                connection,
+                FORECASTS_TABLE,
+                FORECASTS_COLUMNS,
+                "fitted_through",
+                window,
+                rows,
+                ("fitted_through", "series", "horizon"),
+            )
+            metadata = table_metadata(
+                connection,
+                FORECASTS_TABLE,
+                preview_sql=f"select * from {FORECASTS_TABLE} "
+                "order by fitted_through desc, series, horizon limit 10",
+            )
+        metadata["run_rows_written"] = len(rows)
+        if rows:
+            latest = pd.DataFrame(rows, columns=list(FORECASTS_COLUMNS))
+            fitted_through = latest["fitted_through"].max()
+            latest = latest[latest["fitted_through"] == fitted_through]
+            fitted_on = int(latest["history_months"].iloc[0])
+            shown = history[history["month"] <= fitted_through].tail(fitted_on)
+            metadata["fan_chart"] = png_markdown(
+                fan_chart(shown, latest, fitted_through),
+                f"Forecast fan chart: revenue and costs fitted through {fitted_through:%Y-%m}, "
+                f"{latest['interval_level'].iloc[0]:.0%} prediction intervals.",
+            )
+            next_month = latest[latest["horizon"] == 1].set_index("series")["forecast"]
+            metadata["revenue_forecast_next_month"] = float(next_month["revenue"])
+            metadata["costs_forecast_next_month"] = float(next_month["costs"])
+        return dg.MaterializeResult(metadata=metadata)
+
+    # ------------------------------------------------------------------ MRR waterfall
+
+    return forecasts
 
 
-# ------------------------------------------------------------------ MRR waterfall
 def waterfall_chart(steps: pd.DataFrame, month: date) -> Figure:
     """Starting MRR, each movement as a floating bar, ending MRR."""
     figure = Figure(figsize=(7, 3.5))
@@ -481,69 +491,83 @@ def reallocate(channels: pd.DataFrame, target: float, share: Decimal) -> pd.Data
     return ranked
 
 
-@warehouse_asset(
-    key=["revenue", "budget_reallocation"],
-    description=(
-        "Channel budget reallocation (Growth Hacker): one row per month and paid acquisition "
-        "channel (spend > 0), ranked by LTV:CAC (higher first) then CAC payback (shorter first), "
-        "with a recommended shift of next month's spend and the reasoning in plain words. "
-        "Channels below the LTV:CAC target (revenue_reallocation_ltv_to_cac_target, default 3) "
-        "or with spend but no new customers give revenue_reallocation_share (default 20%) of "
-        "their spend to the channels at or above target, in proportion to the lifetime value each "
-        "acquired (spend x LTV:CAC). When all clear the target, the weakest gives instead."
-    ),
-    owner="Growth Hacker",
-    cadence="monthly",
-    kinds=["python"],
-    deps=[UNIT_ECONOMICS_KEY],
-    partitions_def=MONTHLY,
-)
-def budget_reallocation(
-    context: dg.AssetExecutionContext, warehouse: Warehouse
-) -> dg.MaterializeResult:
-    window = context.partition_time_window
-    settings = metric_settings()
-    target = float(settings["revenue_reallocation_ltv_to_cac_target"])
-    share = Decimal(str(settings["revenue_reallocation_share"]))
-    with warehouse.get_connection() as connection:
-        cursor = connection.execute(
-            "select month, channel, spend, new_customers, cac, ltv_to_cac, cac_payback_months "
-            "from revenue.unit_economics where channel <> 'blended' and spend > 0 "
-            "and month >= $start and month < $end order by month, channel",
-            {"start": window.start.date(), "end": window.end.date()},
-        )
-        found = pd.DataFrame(cursor.fetchall(), columns=[c[0] for c in cursor.description])
-        plans = [reallocate(group, target, share) for _, group in found.groupby("month")]
-        plan = pd.concat(plans) if plans else pd.DataFrame(columns=list(REALLOCATION_COLUMNS))
-        plan = plan[list(REALLOCATION_COLUMNS)].astype(object).where(plan.notna(), None)
-        rows = list(plan.itertuples(index=False, name=None))
-        replace_months(
-            connection,
-            REALLOCATION_TABLE,
-            REALLOCATION_COLUMNS,
-            "month",
-            window,
-            rows,
-            ("month", "channel"),
-        )
-        metadata = table_metadata(
-            connection,
-            REALLOCATION_TABLE,
-            preview_sql=f"select * from {REALLOCATION_TABLE} order by month desc, rank limit 10",
-        )
-    metadata["run_rows_written"] = len(rows)
-    if plans:
-        latest = plans[-1]
-        metadata["recommendation"] = dg.MetadataValue.md(
-            f"Next month's spend after {latest['month'].iloc[0]:%B %Y}:\n\n"
-            + markdown_table(latest[["rank", "channel", "ltv_to_cac", "action", "reasoning"]])
-        )
-        metadata["budget_shifted"] = float(
-            sum((s for s in latest["recommended_shift"] if s > 0), Decimal(0))
-        )
-        metadata["channels_below_target"] = int((latest["action"] == "decrease").sum())
-    return dg.MaterializeResult(metadata=metadata)
+def build_reallocation_asset(source: Project) -> dg.AssetsDefinition:
+    """Next month's channel budget plan, by the settings' LTV:CAC target and share."""
+
+    @warehouse_asset(
+        key=["revenue", "budget_reallocation"],
+        description=source.described(
+            "Channel budget reallocation (Growth Hacker): one row per month and paid "
+            "acquisition channel (spend > 0), ranked by LTV:CAC (higher first) then CAC payback "
+            "(shorter first), with a recommended shift of next month's spend and the reasoning "
+            "in plain words. Channels below the LTV:CAC target "
+            "({revenue_reallocation_ltv_to_cac_target:g}, revenue_reallocation_ltv_to_cac_target) "
+            "or with spend but no new customers give {revenue_reallocation_share:.0%} "
+            "(revenue_reallocation_share) of their spend to the channels at or above target, in "
+            "proportion to the lifetime value each acquired (spend x LTV:CAC). When all clear the "
+            "target, the weakest gives instead.",
+            "revenue/budget_reallocation",
+        ),
+        owner="Growth Hacker",
+        cadence="monthly",
+        kinds=["python"],
+        deps=[UNIT_ECONOMICS_KEY],
+        partitions_def=MONTHLY,
+    )
+    def budget_reallocation(
+        context: dg.AssetExecutionContext, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
+        window = context.partition_time_window
+        settings = source.metric_settings
+        target = float(settings["revenue_reallocation_ltv_to_cac_target"])
+        share = Decimal(str(settings["revenue_reallocation_share"]))
+        with warehouse.get_connection() as connection:
+            cursor = connection.execute(
+                "select month, channel, spend, new_customers, cac, ltv_to_cac, cac_payback_months "
+                "from revenue.unit_economics where channel <> 'blended' and spend > 0 "
+                "and month >= $start and month < $end order by month, channel",
+                {"start": window.start.date(), "end": window.end.date()},
+            )
+            found = pd.DataFrame(cursor.fetchall(), columns=[c[0] for c in cursor.description])
+            plans = [reallocate(group, target, share) for _, group in found.groupby("month")]
+            plan = pd.concat(plans) if plans else pd.DataFrame(columns=list(REALLOCATION_COLUMNS))
+            plan = plan[list(REALLOCATION_COLUMNS)].astype(object).where(plan.notna(), None)
+            rows = list(plan.itertuples(index=False, name=None))
+            replace_months(
+                connection,
+                REALLOCATION_TABLE,
+                REALLOCATION_COLUMNS,
+                "month",
+                window,
+                rows,
+                ("month", "channel"),
+            )
+            metadata = table_metadata(
+                connection,
+                REALLOCATION_TABLE,
+                preview_sql=f"select * from {REALLOCATION_TABLE} "
+                "order by month desc, rank limit 10",
+            )
+        metadata["run_rows_written"] = len(rows)
+        if plans:
+            latest = plans[-1]
+            metadata["recommendation"] = dg.MetadataValue.md(
+                f"Next month's spend after {latest['month'].iloc[0]:%B %Y}:\n\n"
+                + markdown_table(latest[["rank", "channel", "ltv_to_cac", "action", "reasoning"]])
+            )
+            metadata["budget_shifted"] = float(
+                sum((s for s in latest["recommended_shift"] if s > 0), Decimal(0))
+            )
+            metadata["channels_below_target"] = int((latest["action"] == "decrease").sum())
+        return dg.MaterializeResult(metadata=metadata)
+
+    return budget_reallocation
 
 
-def build_assets() -> list[dg.AssetsDefinition]:
-    return [forecasts, mrr_waterfall, movements_add_up, budget_reallocation]
+def build_assets(source: Project) -> list[dg.AssetsDefinition]:
+    return [
+        build_forecasts_asset(source),
+        mrr_waterfall,
+        movements_add_up,
+        build_reallocation_asset(source),
+    ]
