@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from deployment import NEXUS, deployment
 
+from nexus_pipelines.contract import load_contract
 from nexus_pipelines.settings import Settings, SettingsError, load_settings, write_company_overrides
+from nexus_pipelines.warehouse import Warehouse, data_range
 
 
 @pytest.mark.parametrize(
@@ -75,3 +77,31 @@ def test_the_environment_overrides_the_company_file(
         date(2016, 1, 1),
         "NEXUS_FOUNDED_ON",
     )
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        # 03:00Z on 1 January is 22:00 on 31 December in New York (UTC-5); 03:30Z on 9 March is
+        # 23:30 on 8 March (UTC-4 after the clocks went forward); the 8 March row in between is
+        # neither the first nor the last local day
+        ("America/New_York", (date(2025, 12, 31), date(2026, 3, 8))),
+        ("UTC", (date(2026, 1, 1), date(2026, 3, 9))),
+    ],
+)
+def test_the_datas_days_are_local_days_of_the_reporting_timezone(
+    project_env: Settings, monkeypatch: pytest.MonkeyPatch, zone: str, expected: tuple[date, date]
+) -> None:
+    monkeypatch.setenv("NEXUS_REPORTING_TZ", zone)
+    users = load_contract()["users"]
+    with Warehouse().get_connection() as connection:
+        connection.execute(users.ddl())
+        for user_id, signup_at in enumerate(
+            ["2026-01-01 03:00:00+00", "2026-03-08 03:30:00+00", "2026-03-09 03:30:00+00"], 1
+        ):
+            connection.execute(
+                "insert into raw.users (user_id, signup_at, acquisition_channel, segment, "
+                "product_id) values ($id, $at::timestamptz, 'organic', 'smb', 'main')",
+                {"id": user_id, "at": signup_at},
+            )
+        assert data_range(connection) == expected
