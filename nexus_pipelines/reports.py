@@ -198,9 +198,7 @@ class Report:
 
     def parameters(self, section: Section, as_of: date | None) -> dict[str, Any]:
         offered = {"cadence": self.cadence_id} | ({"as_of": as_of} if as_of else {})
-        return self.source.query_parameters(
-            section.sql, offered, section.where, load_settings().reporting_timezone
-        )
+        return self.source.query_parameters(section.sql, offered, section.where)
 
     def render(
         self, connection: duckdb.DuckDBPyConnection, generated_at: datetime, as_of: date | None
