@@ -130,6 +130,37 @@ def cmd_contract_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from nexus_pipelines import deploy
+
+    try:
+        if args.action == "start":
+            started = deploy.start(args.code_port, args.ui_port)
+            print(
+                f"Started {', '.join(f'{p.role} (pid {p.pid})' for p in started)}; "
+                f"UI at http://{deploy.HOST}:{args.ui_port}, code server on port {args.code_port}."
+            )
+        elif args.action == "status":
+            running = deploy.status()
+            if not running:
+                print("No deployment recorded in DAGSTER_HOME.")
+            for role, alive in running.items():
+                print(f"{role}: {'running' if alive else 'not running'}")
+            return 0 if running and all(running.values()) else 1
+        elif args.action == "restart":
+            if not args.role:
+                raise deploy.DeployError("restart needs --role code_server|daemon|webserver")
+            process = deploy.restart(args.role)
+            print(f"Restarted {process.role} (pid {process.pid}).")
+        else:
+            killed = deploy.stop()
+            print("Stopped" + (f"; had to SIGKILL {', '.join(killed)}" if killed else "") + ".")
+    except deploy.DeployError as error:
+        print(f"nexus deploy: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from nexus_pipelines.generator import DEMO_DAYS, DEMO_USERS
 
@@ -168,6 +199,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=DEMO_DAYS)
     demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(handler=cmd_demo)
+
+    deploy = commands.add_parser(
+        "deploy", help="start, check or stop the production shape (docs/deploy.md)"
+    )
+    deploy.add_argument("action", choices=["start", "status", "restart", "stop"])
+    deploy.add_argument(
+        "--role", choices=["code_server", "daemon", "webserver"], help="what `restart` restarts"
+    )
+    deploy.add_argument("--code-port", type=int, default=4000)
+    deploy.add_argument("--ui-port", type=int, default=3000)
+    deploy.set_defaults(handler=cmd_deploy)
 
     docs = commands.add_parser("contract-docs", help="regenerate docs/raw-data-contract.md")
     docs.add_argument("--check", action="store_true", help="fail if the document is stale")

@@ -1,0 +1,400 @@
+"""The production shape, for real: `nexus deploy` starts a code server, the daemon and a webserver
+on an instance kept in a throwaway PostgreSQL cluster (tests/postgres.py), and the daemon runs
+what an operator would throw at it."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from deployment import DAYS, NEXUS, YESTERDAY, deployment, nexus
+from postgres import create_database, free_port, postgres_cluster
+
+from nexus_pipelines.alerts import build_alert_resource
+from nexus_pipelines.deploy import STATE_FILE, _group_members
+from nexus_pipelines.run_health import PID_TAG, POOL
+from nexus_pipelines.sql_assets import load_declarations
+
+LOCK_ERROR = "Could not set lock"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[dict[str, str]]:
+    with postgres_cluster() as environment:
+        yield environment
+
+
+@pytest.fixture
+def production(
+    tmp_path: Path, cluster: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """A loaded demo company and a running deployment with a database of its own; stopped at
+    the end whatever the test did."""
+    database = create_database(cluster, f"nexus_{tmp_path.name.replace('-', '_').lower()}")
+    pg = cluster | {"NEXUS_PG_DB": database}
+    env = deployment(tmp_path, **pg)
+    for name, value in pg.items():  # the test process reads the same instance
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    start = (YESTERDAY - timedelta(days=DAYS - 1)).isoformat()
+    args = ["--users", "200", "--days", str(DAYS), "--start", start, "--seed", "9"]
+    nexus(env, "generate", *args, "--out", env["NEXUS_LANDING_DIR"])
+    nexus(env, "ingest", env["NEXUS_LANDING_DIR"])
+    env["UI_PORT"], env["CODE_PORT"] = str(free_port()), str(free_port())
+    try:
+        nexus(env, "deploy", "start", "--ui-port", env["UI_PORT"], "--code-port", env["CODE_PORT"])
+        yield env
+    finally:
+        nexus(env, "deploy", "stop")
+
+
+def recorded_groups(env: dict[str, str]) -> list[int]:
+    state = json.loads((Path(env["DAGSTER_HOME"]) / STATE_FILE).read_text())
+    return [process["pid"] for process in state["processes"]]
+
+
+def listening_addresses(port: int) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses a TCP port listens on, from /proc/net/tcp{,6} (LISTEN is state 0A; the
+    kernel writes each address as 32-bit words in host byte order, little-endian here)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:
+                words = [bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, len(address), 8)]
+                found.add(ipaddress.ip_address(b"".join(words)))
+    return found
+
+
+def only_loopback(port: int) -> bool:
+    addresses = listening_addresses(port)
+    return bool(addresses) and all(
+        (getattr(a, "ipv4_mapped", None) or a).is_loopback for a in addresses
+    )
+
+
+def graphql(env: dict[str, str], query: str, variables: dict) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{env['UI_PORT']}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        body = json.loads(answer.read())
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def wait_until(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def test_the_three_processes_start_answer_on_loopback_and_stop_with_nothing_left(
+    production: dict[str, str],
+) -> None:
+    env = production
+    with urllib.request.urlopen(f"http://127.0.0.1:{env['UI_PORT']}/server_info") as answer:
+        assert answer.status == 200
+    # nothing listens on another address than 127.0.0.1 (or its IPv6-mapped form)
+    assert only_loopback(int(env["UI_PORT"])), listening_addresses(int(env["UI_PORT"]))
+    assert only_loopback(int(env["CODE_PORT"])), listening_addresses(int(env["CODE_PORT"]))
+    workspace = str(Path(env["DAGSTER_HOME"]) / "workspace.yaml")
+    validated = subprocess.run(
+        [str(Path(NEXUS).parent / "dagster"), "definitions", "validate", "-w", workspace],
+        env=env, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "running" in nexus(env, "deploy", "status")
+    groups = recorded_groups(env)
+    members = {pid for group in groups for pid in _group_members(group)}
+    assert len(groups) == 3 and len(members) >= 3  # the code server's grpc child included
+
+    nexus(env, "deploy", "stop")
+    assert not [pid for group in groups for pid in _group_members(group)]
+    assert all(not Path(f"/proc/{pid}").exists() or _is_zombie(pid) for pid in members)
+    nexus(env, "deploy", "status", expect=1)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+LAUNCH = """
+mutation($params: ExecutionParams!) {
+  launchPipelineExecution(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+  }
+}
+"""
+BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def launch_run(env: dict[str, str], job: str, partition: str) -> str:
+    selector = {
+        "repositoryLocationName": "nexus_pipelines",
+        "repositoryName": "__repository__",
+        "jobName": job,
+    }
+    params = {
+        "selector": selector,
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": partition}]},
+    }
+    launched = graphql(env, LAUNCH, {"params": params})["launchPipelineExecution"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return launched["run"]["runId"]
+
+
+def steps_in_pool(instance: dg.DagsterInstance, run_ids: list[str]) -> list[tuple[float, float]]:
+    """(start, end) of every step of these runs, from the event log: all of them open the
+    warehouse, so all are in the `duckdb` pool."""
+    spans = []
+    for run_id in run_ids:
+        for step in instance.get_run_step_stats(run_id):
+            assert step.start_time and step.end_time, step
+            spans.append((step.start_time, step.end_time))
+    return sorted(spans)
+
+
+def test_under_the_daemon_concurrent_runs_and_a_backfill_never_overlap_in_the_pool(
+    production: dict[str, str],
+) -> None:
+    env = production
+    days = [(YESTERDAY - timedelta(days=back)).isoformat() for back in range(1, 5)]
+    run_ids = [launch_run(env, "daily_cadence_job", day) for day in days]
+    daily = [
+        key
+        for key in _daily_asset_keys()
+        if key.path[0] != "raw"  # raw tables are loaded by ingest, not per partition
+    ]
+    first, last = YESTERDAY - timedelta(days=34), YESTERDAY - timedelta(days=5)
+    partitions = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    params = {
+        "assetSelection": [{"path": key.path} for key in daily],
+        "partitionNames": partitions,
+        "fromFailure": False,
+    }
+    backfill = graphql(env, BACKFILL, {"params": params})["launchPartitionBackfill"]
+    assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
+    assert len(partitions) == 30
+
+    instance = dg.DagsterInstance.get()
+
+    def everything_finished() -> list[dg.DagsterRun] | None:
+        runs = instance.get_runs()
+        backfill_runs = [
+            r for r in runs if r.tags.get("dagster/backfill") == backfill["backfillId"]
+        ]
+        mine = [r for r in runs if r.run_id in run_ids] + backfill_runs
+        done = backfill_runs and all(r.is_finished for r in mine)
+        return mine if done and instance.get_backfill(backfill["backfillId"]).status.value in (
+            "COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED"
+        ) else None  # fmt: skip
+
+    runs = wait_until(everything_finished, 600, "the 4 runs and the backfill")
+    assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * len(runs)
+    assert len(runs) >= 5
+    logs = [
+        entry
+        for run in runs
+        for entry in instance.all_logs(run.run_id)
+        if LOCK_ERROR in (entry.message or "")
+    ]
+    assert logs == []
+    spans = steps_in_pool(instance, [run.run_id for run in runs])
+    overlaps, busy_until = 0, 0.0
+    for start, end in spans:  # sorted by start: each must begin after every earlier one ended
+        overlaps += start < busy_until
+        busy_until = max(busy_until, end)
+    assert overlaps == 0, f"{overlaps} steps overlapped in the {POOL} pool"
+    ticks = instance.get_ticks(
+        next(
+            s for s in instance.all_instigator_state() if s.name == "run_health_sensor"
+        ).instigator_origin_id,
+        next(
+            s for s in instance.all_instigator_state() if s.name == "run_health_sensor"
+        ).selector_id,
+    )
+    assert ticks, "the daemon's sensors ticked"
+
+
+def _daily_asset_keys() -> list[dg.AssetKey]:
+    from nexus_pipelines.definitions import defs
+    from nexus_pipelines.partitions import partitioning_name
+
+    graph = defs.resolve_asset_graph()
+    return [
+        key
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).is_materializable
+        and partitioning_name(graph.get(key).partitions_def) == "daily"
+    ]
+
+
+def finished(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun | None:
+    run = instance.get_run_by_id(run_id)
+    return run if run is not None and run.is_finished else None
+
+
+def partition_content(env: dict[str, str], day: str) -> dict[str, tuple[int, int]]:
+    """What a day's partition holds in each daily SQL table: its rows and a hash of them all
+    (order-independent), so a partition written twice with other content shows."""
+    tables = [
+        declaration
+        for declaration in load_declarations()
+        if declaration.partitions == "daily" and declaration.partition_column
+    ]
+    with duckdb.connect(env["NEXUS_DUCKDB_PATH"], read_only=True) as connection:
+        return {
+            table.qualified_name: connection.execute(
+                f"select count(*), coalesce(bit_xor(hash(t)), 0) from {table.qualified_name} t "
+                f"where {table.partition_column}::date = $day",
+                {"day": day},
+            ).fetchone()
+            for table in tables
+        }
+
+
+def test_a_killed_run_worker_is_failed_its_slot_freed_and_the_run_retried(
+    production: dict[str, str],
+) -> None:
+    env = production
+    instance = dg.DagsterInstance.get()
+    killed_day, queued_day = [(YESTERDAY - timedelta(days=n)).isoformat() for n in (1, 2)]
+    victim = launch_run(env, "daily_cadence_job", killed_day)
+    queued = launch_run(env, "daily_cadence_job", queued_day)
+
+    def executing() -> dg.DagsterRun | None:
+        run = instance.get_run_by_id(victim)
+        stepping = run and any(step.start_time for step in instance.get_run_step_stats(victim))
+        return run if stepping and PID_TAG in run.tags else None
+
+    pid = int(wait_until(executing, 300, "the run's first step").tags[PID_TAG])
+    os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    failed = wait_until(lambda: finished(instance, victim), 180, "the killed run to be failed")
+    seconds_to_fail = time.monotonic() - killed_at
+    assert failed.status == dg.DagsterRunStatus.FAILURE
+    wait_until(
+        lambda: victim not in instance.event_log_storage.get_concurrency_run_ids() or None,
+        120,
+        "the killed run's slot",
+    )
+    assert wait_until(lambda: finished(instance, queued), 600, "the queued run").status == (
+        dg.DagsterRunStatus.SUCCESS
+    )
+    retried = wait_until(
+        lambda: next(
+            (r for r in instance.get_runs() if r.parent_run_id == victim and r.is_finished), None
+        ),
+        600,
+        "the retry of the killed run",
+    )
+    assert retried.status == dg.DagsterRunStatus.SUCCESS
+    assert seconds_to_fail < 150
+    after_retry = partition_content(env, killed_day)
+    again = launch_run(env, "daily_cadence_job", killed_day)
+    assert wait_until(lambda: finished(instance, again), 600, "a fresh run").status == (
+        dg.DagsterRunStatus.SUCCESS
+    )
+    assert partition_content(env, killed_day) == after_retry
+    assert sum(rows for rows, _ in after_retry.values()) > 0
+
+
+def test_the_daemon_restarted_mid_backfill_resumes_it_and_no_partition_changes(
+    production: dict[str, str],
+) -> None:
+    env = production
+    instance = dg.DagsterInstance.get()
+    days = [(YESTERDAY - timedelta(days=n)).isoformat() for n in range(6, 0, -1)]
+    launched = subprocess.run(
+        [str(Path(NEXUS).parent / "dagster"), "job", "backfill", "-w",
+         str(Path(env["DAGSTER_HOME"]) / "workspace.yaml"), "-l", "nexus_pipelines",
+         "-j", "daily_cadence_job", "--from", days[0], "--to", days[-1], "--noprompt"],
+        env=env, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert launched.returncode == 0, launched.stdout + launched.stderr
+    (backfill,) = instance.get_backfills()
+
+    def runs_of_backfill() -> list[dg.DagsterRun]:
+        return instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
+
+    wait_until(
+        lambda: sum(r.status == dg.DagsterRunStatus.SUCCESS for r in runs_of_backfill()) >= 2,
+        600,
+        "two of the backfill's runs",
+    )
+    nexus(env, "deploy", "restart", "--role", "daemon")
+
+    def completed() -> list[dg.DagsterRun] | None:
+        runs = runs_of_backfill()
+        state = instance.get_backfill(backfill.backfill_id)
+        return runs if state.status.value.startswith("COMPLETED") else None
+
+    runs = wait_until(completed, 900, "the backfill to complete after the restart")
+    by_day: dict[str, list[dg.DagsterRun]] = {}
+    for run in runs:
+        by_day.setdefault(run.tags["dagster/partition"], []).append(run)
+    assert sorted(by_day) == days
+    assert all(
+        [r.status for r in day_runs] == [dg.DagsterRunStatus.SUCCESS]
+        for day_runs in by_day.values()
+    ), {day: [r.status for r in day_runs] for day, day_runs in by_day.items()}
+    before = {day: partition_content(env, day) for day in days}
+    rerun = [launch_run(env, "daily_cadence_job", day) for day in days[:2]]
+    for run_id in rerun:
+        assert wait_until(
+            lambda run_id=run_id: finished(instance, run_id), 600, "a re-run"
+        ).status == (dg.DagsterRunStatus.SUCCESS)
+    assert {day: partition_content(env, day) for day in days} == before
+
+
+def test_alerts_raised_by_two_processes_are_one_record_in_the_instances_postgres(
+    cluster: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every daemon and webserver of a deployment sees one alert record: two resources (as two
+    processes would build them from the same environment) page a condition once."""
+    database = create_database(cluster, "nexus_alerts_test")
+    for name, value in (cluster | {"NEXUS_PG_DB": database}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("NEXUS_ALERTS_PATH", str(tmp_path / "alerts.sqlite"))
+    with (
+        dg.build_resources({"alerts": build_alert_resource()}) as one,
+        dg.build_resources({"alerts": build_alert_resource()}) as other,
+    ):
+        first, second = one.alerts, other.alerts
+        assert first.raise_alert("burn-rate:web_app", "page", "burn_rate_sensor", "burn") is True
+        assert second.raise_alert("burn-rate:web_app", "page", "burn_rate_sensor", "burn") is False
+        (alert,) = second.alerts()
+    assert (alert.dedupe_key, alert.occurrences) == ("burn-rate:web_app", 2)
+    assert not (tmp_path / "alerts.sqlite").exists()  # nothing went to the SQLite file
