@@ -359,7 +359,9 @@ def test_the_daemon_restarted_mid_backfill_resumes_it_and_no_partition_changes(
     def completed() -> list[dg.DagsterRun] | None:
         runs = runs_of_backfill()
         state = instance.get_backfill(backfill.backfill_id)
-        return runs if state.status.value.startswith("COMPLETED") else None
+        # a job backfill counts as completed once it has launched every run: wait for the runs
+        launched = state.status.value.startswith("COMPLETED") and len(runs) >= len(days)
+        return runs if launched and all(run.is_finished for run in runs) else None
 
     runs = wait_until(completed, 900, "the backfill to complete after the restart")
     by_day: dict[str, list[dg.DagsterRun]] = {}
