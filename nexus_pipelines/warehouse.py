@@ -22,7 +22,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 from dagster_duckdb import DuckDBResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.playbook import owner_for
@@ -32,7 +32,11 @@ from nexus_pipelines.settings import load_settings
 
 # The schemas besides the domains' own: the raw data and the ingestion bookkeeping.
 BASE_SCHEMAS = ("raw", "ingest")
-_CONNECT_ATTEMPTS = 10
+_CONNECT_ATTEMPTS = 10  # about 20 s of growing pauses
+# A step that still finds the writer's lock held after those pauses (an analyst's notebook, a
+# backup, a process outside the `duckdb` pool) is tried again later instead of failing its run.
+LOCKED_STEP_RETRIES = 3
+LOCKED_STEP_WAIT_SECONDS = 30
 
 
 class Warehouse(DuckDBResource):
@@ -58,7 +62,10 @@ class Warehouse(DuckDBResource):
         "the domains this project holds.",
     )
 
+    _in_dagster: bool = PrivateAttr(default=False)
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_dagster = True
         # A run's process is recorded so that, if it dies holding the warehouse, it can be
         # told apart from a live one (run_health.py). With a process per step the run's own
         # process never opens the warehouse, so only in-process runs are recorded here.
@@ -78,15 +85,21 @@ class Warehouse(DuckDBResource):
         } | self.connection_config
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        """Another process may hold the writer's lock for a moment: retry with growing pauses."""
+        """Another process may hold the writer's lock for a moment: retry with growing pauses, then
+        (inside a step) ask Dagster to retry the step later."""
         path = self.resolved_path()
         for attempt in range(_CONNECT_ATTEMPTS):
             try:
                 return duckdb.connect(str(path), read_only=read_only, config=self._config())
-            except (RuntimeError, duckdb.IOException):
-                if attempt == _CONNECT_ATTEMPTS - 1:
-                    raise
-                time.sleep(min(0.1 * 2**attempt, 5.0))
+            except (RuntimeError, duckdb.IOException) as error:
+                if attempt < _CONNECT_ATTEMPTS - 1:
+                    time.sleep(min(0.1 * 2**attempt, 5.0))
+                    continue
+                if self._in_dagster and "lock" in str(error).lower():
+                    raise dg.RetryRequested(
+                        max_retries=LOCKED_STEP_RETRIES, seconds_to_wait=LOCKED_STEP_WAIT_SECONDS
+                    ) from error
+                raise
         raise AssertionError("unreachable")
 
     @contextmanager

@@ -12,11 +12,11 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from deployment import DAYS, NEXUS, YESTERDAY, deployment, nexus
 from postgres import create_database, free_port, postgres_cluster
@@ -25,8 +25,12 @@ from nexus_pipelines.alerts import build_alert_resource
 from nexus_pipelines.deploy import STATE_FILE, _group_members
 from nexus_pipelines.run_health import PID_TAG, POOL
 from nexus_pipelines.sql_assets import load_declarations
+from nexus_pipelines.warehouse import Warehouse
 
 LOCK_ERROR = "Could not set lock"
+IN_FLIGHT = dg.RunsFilter(
+    statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,22 +39,23 @@ def cluster() -> Iterator[dict[str, str]]:
         yield environment
 
 
-@pytest.fixture
-def production(
-    tmp_path: Path, cluster: dict[str, str], monkeypatch: pytest.MonkeyPatch
+@contextmanager
+def running_deployment(
+    root: Path, cluster: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, str]]:
-    """A loaded demo company and a running deployment with a database of its own; stopped at
-    the end whatever the test did."""
-    database = create_database(cluster, f"nexus_{tmp_path.name.replace('-', '_').lower()}")
+    """A running deployment with a database of its own over a small demo company whose whole
+    history is already built (as a deployment takes over a warehouse); stopped at the end
+    whatever the test did."""
+    database = create_database(cluster, f"nexus_{root.name.replace('-', '_').lower()}")
     pg = cluster | {"NEXUS_PG_DB": database}
-    env = deployment(tmp_path, **pg)
+    env = deployment(root, **pg)
     for name, value in pg.items():  # the test process reads the same instance
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
     start = (YESTERDAY - timedelta(days=DAYS - 1)).isoformat()
     args = ["--users", "200", "--days", str(DAYS), "--start", start, "--seed", "9"]
     nexus(env, "generate", *args, "--out", env["NEXUS_LANDING_DIR"])
-    nexus(env, "ingest", env["NEXUS_LANDING_DIR"])
+    nexus(env, "materialize", "--start", start)
     env["UI_PORT"], env["CODE_PORT"] = str(free_port()), str(free_port())
     try:
         nexus(env, "deploy", "start", "--ui-port", env["UI_PORT"], "--code-port", env["CODE_PORT"])
@@ -97,20 +102,19 @@ def graphql(env: dict[str, str], query: str, variables: dict) -> dict:
     return body["data"]
 
 
-def wait_until(condition, seconds: float, what: str):
+def wait_until(condition, seconds: float, what: str, every: float = 1.0):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = condition()
         if found:
             return found
-        time.sleep(1)
+        time.sleep(every)
     raise AssertionError(f"timed out after {seconds} s waiting for {what}")
 
 
-def test_the_three_processes_start_answer_on_loopback_and_stop_with_nothing_left(
-    production: dict[str, str],
-) -> None:
-    env = production
+def answers_on_loopback_and_validates(env: dict[str, str]) -> None:
+    """The three processes run, the UI answers, nothing listens beyond 127.0.0.1, and the code
+    server serves definitions that validate."""
     with urllib.request.urlopen(f"http://127.0.0.1:{env['UI_PORT']}/server_info") as answer:
         assert answer.status == 200
     # nothing listens on another address than 127.0.0.1 (or its IPv6-mapped form)
@@ -127,6 +131,10 @@ def test_the_three_processes_start_answer_on_loopback_and_stop_with_nothing_left
     members = {pid for group in groups for pid in _group_members(group)}
     assert len(groups) == 3 and len(members) >= 3  # the code server's grpc child included
 
+
+def stops_with_nothing_left(env: dict[str, str]) -> None:
+    groups = recorded_groups(env)
+    members = {pid for group in groups for pid in _group_members(group)}
     nexus(env, "deploy", "stop")
     assert not [pid for group in groups for pid in _group_members(group)]
     assert all(not Path(f"/proc/{pid}").exists() or _is_zombie(pid) for pid in members)
@@ -160,11 +168,22 @@ mutation($params: LaunchBackfillParams!) {
 """
 
 
-def launch_run(env: dict[str, str], job: str, partition: str) -> str:
+# What the 4 runs and the retried run materialise: the daily core of growth, as an analyst's
+# "Materialize" of a few assets launches it (the whole daily job is 24 steps a run).
+DAILY_CORE = [
+    ["growth", "user_activity_days"],
+    ["growth", "daily_active_users"],
+    ["growth", "active_users_rolling"],
+    ["growth", "signups_by_channel_daily"],
+]
+
+
+def launch_run(env: dict[str, str], partition: str) -> str:
     selector = {
         "repositoryLocationName": "nexus_pipelines",
         "repositoryName": "__repository__",
-        "jobName": job,
+        "jobName": "__ASSET_JOB",
+        "assetSelection": [{"path": path} for path in DAILY_CORE],
     }
     params = {
         "selector": selector,
@@ -186,12 +205,42 @@ def steps_in_pool(instance: dg.DagsterInstance, run_ids: list[str]) -> list[tupl
     return sorted(spans)
 
 
-def test_under_the_daemon_concurrent_runs_and_a_backfill_never_overlap_in_the_pool(
-    production: dict[str, str],
+def test_a_deployment_from_start_to_stop_under_load_and_faults(
+    cluster: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    env = production
+    """One deployment, from `nexus deploy start` to `stop`, takes in order what an operator
+    throws at it: runs launched at once beside a backfill, the daemon restarted mid-backfill, a
+    run worker killed. Each phase checks what the instance and the warehouse recorded;
+    every re-write of a day must leave what the first build wrote. (The history is built
+    first: a rolling metric computed while its look-back days are missing would differ,
+    whatever the deployment does.)"""
+    with running_deployment(tmp_path, cluster, monkeypatch) as env:
+        answers_on_loopback_and_validates(env)
+        instance = dg.DagsterInstance.get()
+        # the landing sensor's cursor starts afresh on this instance: let what it launches end
+        wait_until(lambda: not instance.get_runs(IN_FLIGHT), 600, "the deployment to settle")
+        recent = [(YESTERDAY - timedelta(days=back)).isoformat() for back in range(1, 7)]
+        reference = {day: partition_content(env, day) for day in recent}
+        started = time.monotonic()
+        concurrent_runs_and_a_backfill_across_a_daemon_restart(env, instance, reference)
+        print(f"concurrent runs, a 30-day backfill, a restart: {time.monotonic() - started:.0f} s")
+        started = time.monotonic()
+        a_killed_run_worker(env, instance, reference)
+        print(f"a killed run worker, failed, freed and retried: {time.monotonic() - started:.0f} s")
+        stops_with_nothing_left(env)
+
+
+def concurrent_runs_and_a_backfill_across_a_daemon_restart(
+    env: dict[str, str],
+    instance: dg.DagsterInstance,
+    reference: dict[str, dict[str, tuple[int, int]]],
+) -> None:
+    """4 runs launched at once and a 30-day backfill of every daily asset, with the sensors
+    ticking, and the daemon restarted as soon as the first run succeeds (the backfill then
+    waiting or running): all succeed, the backfill completes in one run, no lock error, no two
+    steps in the pool at once, and the days hold what they held."""
     days = [(YESTERDAY - timedelta(days=back)).isoformat() for back in range(1, 5)]
-    run_ids = [launch_run(env, "daily_cadence_job", day) for day in days]
+    run_ids = [launch_run(env, day) for day in days]
     daily = [
         key
         for key in _daily_asset_keys()
@@ -208,7 +257,9 @@ def test_under_the_daemon_concurrent_runs_and_a_backfill_never_overlap_in_the_po
     assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
     assert len(partitions) == 30
 
-    instance = dg.DagsterInstance.get()
+    wait_until(lambda: any(finished(instance, run_id) for run_id in run_ids), 300, "the first run")
+    backfill_at_restart = instance.get_backfill(backfill["backfillId"]).status.value
+    nexus(env, "deploy", "restart", "--role", "daemon")
 
     def everything_finished() -> list[dg.DagsterRun] | None:
         runs = instance.get_runs()
@@ -223,29 +274,31 @@ def test_under_the_daemon_concurrent_runs_and_a_backfill_never_overlap_in_the_po
 
     runs = wait_until(everything_finished, 600, "the 4 runs and the backfill")
     assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * len(runs)
-    assert len(runs) >= 5
-    logs = [
+    assert len(runs) == 5  # the 4 runs and the backfill's one run: nothing launched twice
+    lock_errors = [
         entry
         for run in runs
         for entry in instance.all_logs(run.run_id)
         if LOCK_ERROR in (entry.message or "")
     ]
-    assert logs == []
+    assert lock_errors == []
     spans = steps_in_pool(instance, [run.run_id for run in runs])
     overlaps, busy_until = 0, 0.0
     for start, end in spans:  # sorted by start: each must begin after every earlier one ended
         overlaps += start < busy_until
         busy_until = max(busy_until, end)
     assert overlaps == 0, f"{overlaps} steps overlapped in the {POOL} pool"
-    ticks = instance.get_ticks(
-        next(
-            s for s in instance.all_instigator_state() if s.name == "run_health_sensor"
-        ).instigator_origin_id,
-        next(
-            s for s in instance.all_instigator_state() if s.name == "run_health_sensor"
-        ).selector_id,
-    )
+    health = next(s for s in instance.all_instigator_state() if s.name == "run_health_sensor")
+    ticks = instance.get_ticks(health.instigator_origin_id, health.selector_id)
     assert ticks, "the daemon's sensors ticked"
+    busy = sum(end - start for start, end in spans)
+    print(
+        f"{len(runs)} runs, {len(spans)} steps in the {POOL} pool ({busy:.0f} s busy over "
+        f"{spans[-1][1] - spans[0][0]:.0f} s), {overlaps} overlapping, {len(lock_errors)} lock "
+        f"errors, {len(ticks)} run-health ticks; the backfill was {backfill_at_restart} when "
+        "the daemon restarted"
+    )
+    assert {day: partition_content(env, day) for day in reference} == reference
 
 
 def _daily_asset_keys() -> list[dg.AssetKey]:
@@ -274,7 +327,8 @@ def partition_content(env: dict[str, str], day: str) -> dict[str, tuple[int, int
         for declaration in load_declarations()
         if declaration.partitions == "daily" and declaration.partition_column
     ]
-    with duckdb.connect(env["NEXUS_DUCKDB_PATH"], read_only=True) as connection:
+    # the product's own reader: it waits for a writer's lock as any reader would
+    with Warehouse(database=env["NEXUS_DUCKDB_PATH"]).get_connection(read_only=True) as connection:
         return {
             table.qualified_name: connection.execute(
                 f"select count(*), coalesce(bit_xor(hash(t)), 0) from {table.qualified_name} t "
@@ -285,21 +339,26 @@ def partition_content(env: dict[str, str], day: str) -> dict[str, tuple[int, int
         }
 
 
-def test_a_killed_run_worker_is_failed_its_slot_freed_and_the_run_retried(
-    production: dict[str, str],
+def a_killed_run_worker(
+    env: dict[str, str],
+    instance: dg.DagsterInstance,
+    reference: dict[str, dict[str, tuple[int, int]]],
 ) -> None:
-    env = production
-    instance = dg.DagsterInstance.get()
+    """A run worker killed with SIGKILL mid-step: the run is failed and its slot freed in time,
+    the run queued behind it completes, and the automatic retry writes what the first build of
+    that day wrote."""
     killed_day, queued_day = [(YESTERDAY - timedelta(days=n)).isoformat() for n in (1, 2)]
-    victim = launch_run(env, "daily_cadence_job", killed_day)
-    queued = launch_run(env, "daily_cadence_job", queued_day)
+    victim = launch_run(env, killed_day)
+    queued = launch_run(env, queued_day)
 
     def executing() -> dg.DagsterRun | None:
         run = instance.get_run_by_id(victim)
         stepping = run and any(step.start_time for step in instance.get_run_step_stats(victim))
-        return run if stepping and PID_TAG in run.tags else None
+        alive = run and run.status == dg.DagsterRunStatus.STARTED
+        return run if alive and stepping and PID_TAG in run.tags else None
 
-    pid = int(wait_until(executing, 300, "the run's first step").tags[PID_TAG])
+    # polled often: the run is four short steps
+    pid = int(wait_until(executing, 300, "the run's first step", every=0.1).tags[PID_TAG])
     os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic()
     failed = wait_until(lambda: finished(instance, victim), 180, "the killed run to be failed")
@@ -310,6 +369,7 @@ def test_a_killed_run_worker_is_failed_its_slot_freed_and_the_run_retried(
         120,
         "the killed run's slot",
     )
+    seconds_to_free = time.monotonic() - killed_at
     assert wait_until(lambda: finished(instance, queued), 600, "the queued run").status == (
         dg.DagsterRunStatus.SUCCESS
     )
@@ -322,63 +382,13 @@ def test_a_killed_run_worker_is_failed_its_slot_freed_and_the_run_retried(
     )
     assert retried.status == dg.DagsterRunStatus.SUCCESS
     assert seconds_to_fail < 150
-    after_retry = partition_content(env, killed_day)
-    again = launch_run(env, "daily_cadence_job", killed_day)
-    assert wait_until(lambda: finished(instance, again), 600, "a fresh run").status == (
-        dg.DagsterRunStatus.SUCCESS
+    print(
+        f"killed run failed {seconds_to_fail:.0f} s after SIGKILL, slot free after "
+        f"{seconds_to_free:.0f} s; queued run and retry succeeded"
     )
-    assert partition_content(env, killed_day) == after_retry
-    assert sum(rows for rows, _ in after_retry.values()) > 0
-
-
-def test_the_daemon_restarted_mid_backfill_resumes_it_and_no_partition_changes(
-    production: dict[str, str],
-) -> None:
-    env = production
-    instance = dg.DagsterInstance.get()
-    days = [(YESTERDAY - timedelta(days=n)).isoformat() for n in range(6, 0, -1)]
-    launched = subprocess.run(
-        [str(Path(NEXUS).parent / "dagster"), "job", "backfill", "-w",
-         str(Path(env["DAGSTER_HOME"]) / "workspace.yaml"), "-l", "nexus_pipelines",
-         "-j", "daily_cadence_job", "--from", days[0], "--to", days[-1], "--noprompt"],
-        env=env, capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
-    assert launched.returncode == 0, launched.stdout + launched.stderr
-    (backfill,) = instance.get_backfills()
-
-    def runs_of_backfill() -> list[dg.DagsterRun]:
-        return instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
-
-    wait_until(
-        lambda: sum(r.status == dg.DagsterRunStatus.SUCCESS for r in runs_of_backfill()) >= 2,
-        600,
-        "two of the backfill's runs",
-    )
-    nexus(env, "deploy", "restart", "--role", "daemon")
-
-    def completed() -> list[dg.DagsterRun] | None:
-        runs = runs_of_backfill()
-        state = instance.get_backfill(backfill.backfill_id)
-        # a job backfill counts as completed once it has launched every run: wait for the runs
-        launched = state.status.value.startswith("COMPLETED") and len(runs) >= len(days)
-        return runs if launched and all(run.is_finished for run in runs) else None
-
-    runs = wait_until(completed, 900, "the backfill to complete after the restart")
-    by_day: dict[str, list[dg.DagsterRun]] = {}
-    for run in runs:
-        by_day.setdefault(run.tags["dagster/partition"], []).append(run)
-    assert sorted(by_day) == days
-    assert all(
-        [r.status for r in day_runs] == [dg.DagsterRunStatus.SUCCESS]
-        for day_runs in by_day.values()
-    ), {day: [r.status for r in day_runs] for day, day_runs in by_day.items()}
-    before = {day: partition_content(env, day) for day in days}
-    rerun = [launch_run(env, "daily_cadence_job", day) for day in days[:2]]
-    for run_id in rerun:
-        assert wait_until(
-            lambda run_id=run_id: finished(instance, run_id), 600, "a re-run"
-        ).status == (dg.DagsterRunStatus.SUCCESS)
-    assert {day: partition_content(env, day) for day in days} == before
+    for day in (killed_day, queued_day):
+        assert partition_content(env, day) == reference[day], day
+    assert sum(rows for rows, _ in reference[killed_day].values()) > 0
 
 
 def test_alerts_raised_by_two_processes_are_one_record_in_the_instances_postgres(

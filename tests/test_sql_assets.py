@@ -16,12 +16,15 @@ Signups New York: u5 signs up 03-01 21:00 local, so 03-01 gains social 1 and 03-
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
+from nexus_pipelines import warehouse as warehouse_module
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.sql_assets import build_sql_asset, load_declarations, write_window
 from nexus_pipelines.warehouse import Warehouse
@@ -95,6 +98,43 @@ def test_daily_active_users_by_hand_in_utc(warehouse: Warehouse) -> None:
         (date(2025, 3, 3), 1),
         (date(2025, 3, 4), 0),
     ]
+
+
+HOLD_THE_LOCK = """
+import sys, time, duckdb
+connection = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_step_that_finds_the_warehouse_locked_is_retried_once_the_lock_is_gone(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process outside Dagster holds the writer's lock for 4 s; the step's own connection
+    attempts (cut to 2 here) give up, the step is retried after its pause and then writes."""
+    load_raw(warehouse)
+    monkeypatch.setattr(warehouse_module, "_CONNECT_ATTEMPTS", 2)
+    monkeypatch.setattr(warehouse_module, "LOCKED_STEP_WAIT_SECONDS", 6)
+    path = str(warehouse.resolved_path())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, path, "4"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = dg.materialize(
+            [build_sql_asset(declaration("daily_active_users"))],
+            resources={"warehouse": warehouse},
+            partition_key=DAYS[1],
+        )
+    finally:
+        holder.wait(timeout=30)
+    assert result.success
+    retries = [
+        e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY
+    ]
+    assert len(retries) == 1 and "lock" in str(retries[0].event_specific_data.error).lower()
+    assert rows(warehouse, "select * from growth.daily_active_users") == [(date(2025, 3, 2), 3)]
 
 
 def new_york_window(first: date, last_exclusive: date) -> tuple[datetime, datetime]:
