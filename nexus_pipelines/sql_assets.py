@@ -362,6 +362,53 @@ def _headline(
     return {headline.label: float(value[0]) if value and value[0] is not None else 0.0}
 
 
+def partition_facts(
+    connection: duckdb.DuckDBPyConnection,
+    declaration: SqlAssetDeclaration,
+    windows: Mapping[str, dg.TimeWindow],
+) -> dict[str, dict[str, float | int]]:
+    """Each partition's own row count and headline, in one grouped query: a range run's
+    partitions each read their own truth, so the UI's partition plots are not flat lines."""
+    column, table = declaration.partition_column, declaration.qualified_name
+    params: dict[str, Any] = {}
+    bounds = []
+    for index, (key, window) in enumerate(windows.items()):
+        bounds.append(f"($key_{index}, $start_{index}, $end_{index})")
+        params |= {
+            f"key_{index}": key,
+            f"start_{index}": window.start.date(),
+            f"end_{index}": window.end.date(),
+        }
+    headline = declaration.headline
+    headline_sql = "null"
+    if headline:
+        conditions = [f"t.{headline.column} is not null"]
+        for index, (filter_column, value) in enumerate(headline.filter):
+            conditions.append(f"t.{filter_column} = $headline_{index}")
+            params[f"headline_{index}"] = value
+        wanted = " and ".join(conditions)
+        value = f"t.{headline.column}"
+        aggregate = (
+            f"sum({value})"
+            if headline.aggregate == "sum"
+            else f"arg_max({value}, t.{declaration.order_column})"
+        )
+        headline_sql = f"{aggregate} filter (where {wanted})"
+    rows = connection.execute(
+        f"select p.partition_key, count(t.{column}), {headline_sql} "
+        f"from (values {', '.join(bounds)}) as p(partition_key, window_start, window_end) "
+        f"left join {table} as t on t.{column} >= p.window_start and t.{column} < p.window_end "
+        "group by p.partition_key",
+        params,
+    ).fetchall()
+    facts: dict[str, dict[str, float | int]] = {}
+    for key, count, value in rows:
+        facts[key] = {"dagster/row_count": int(count)}
+        if headline:
+            facts[key][headline.label] = float(value) if value is not None else 0.0
+    return facts
+
+
 def _check_specs(declaration: SqlAssetDeclaration, hooks: Hooks) -> list[dg.AssetCheckSpec]:
     key = declaration.asset_key
     specs = [
@@ -411,6 +458,17 @@ def _description(declaration: SqlAssetDeclaration) -> str:
     )
 
 
+def _rows_between(
+    declaration: SqlAssetDeclaration, start: datetime, end: datetime, window: dg.TimeWindow
+) -> WrittenRows:
+    column = declaration.partition_column
+    return WrittenRows(
+        f"{column} >= $start_date and {column} < $end_date",
+        {"start_date": start.date(), "end_date": end.date()},
+        window,
+    )
+
+
 def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
     """The asset of one declaration; its hooks come from its own domain's module."""
     domain = declaration.domain_files
@@ -426,6 +484,11 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
         deps=[dg.AssetKey(dep.split("/")) for dep in declaration.deps],
         partitions_def=partitions,
         check_specs=_check_specs(declaration, hooks),
+        # once per asset, not once per materialised partition
+        metadata={
+            "sql": dg.MetadataValue.md(f"```sql\n{declaration.sql.strip()}\n```"),
+            "dagster/table_name": declaration.qualified_name,
+        },
     )
     def sql_asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         window = context.partition_time_window if partitions else None
@@ -434,27 +497,38 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                 written_rows = rebuild_table(connection, declaration, PARTITIONS_TIMEZONE)
                 written = WrittenRows("true", {}, None)
                 written_for = "the whole table"
+                shown = written
             else:
                 start, end = rewritten_window(declaration, window.start, window.end)
                 written_rows = write_window(connection, declaration, start, end)
-                column = declaration.partition_column
-                written = WrittenRows(
-                    f"{column} >= $start_date and {column} < $end_date",
-                    {"start_date": start.date(), "end_date": end.date()},
-                    window,
-                )
+                written = _rows_between(declaration, start, end, window)
                 written_for = f"[{start.date()}, {end.date()})"
+                newest = context.partition_keys[-1]
+                newest_window = partitions.time_window_for_partition_key(newest)
+                shown = _rows_between(
+                    declaration, newest_window.start, newest_window.end, newest_window
+                )
+            # The preview, schema and pictures go to the newest partition only; every partition
+            # gets its own row count and headline.
             metadata = table_metadata(
                 connection,
                 declaration.qualified_name,
                 preview_sql=(
-                    f"select * from {declaration.qualified_name} where {written.scope} "
+                    f"select * from {declaration.qualified_name} where {shown.scope} "
                     f"order by {declaration.order_column} desc limit 10"
                 ),
-                preview_params=written.params,
+                preview_params=shown.params,
                 descriptions=declaration.columns,
             )
-            metadata |= _headline(connection, declaration, written)
+            if window is None:
+                metadata |= _headline(connection, declaration, written)
+            else:
+                windows = {
+                    key: partitions.time_window_for_partition_key(key)
+                    for key in context.partition_keys
+                }
+                facts = partition_facts(connection, declaration, windows)
+                metadata |= facts[newest]
             checks = key_check_results(declaration)
             for name, options in declaration.hooks:
                 hook = hooks[name]
@@ -466,13 +540,13 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
         context.log.info(
             f"{declaration.qualified_name}: wrote {written_rows} rows for {written_for}"
         )
-        # Per run, not per partition: a range backfill attaches them to each of its partitions.
-        metadata |= {
-            "run_rows_written": written_rows,
-            "run_window": written_for,
-            "sql": dg.MetadataValue.md(f"```sql\n{declaration.sql.strip()}\n```"),
-        }
-        return dg.MaterializeResult(metadata=metadata, check_results=checks)
+        run_facts = {"run_rows_written": written_rows, "run_window": written_for}
+        if window is None:
+            return dg.MaterializeResult(metadata=metadata | run_facts, check_results=checks)
+        for key in context.partition_keys[:-1]:
+            context.add_asset_metadata(facts[key], partition_key=key)
+        context.add_asset_metadata(metadata, partition_key=newest)
+        return dg.MaterializeResult(metadata=run_facts, check_results=checks)
 
     return sql_asset
 

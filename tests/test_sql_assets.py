@@ -137,6 +137,54 @@ def test_a_step_that_finds_the_warehouse_locked_is_retried_once_the_lock_is_gone
     assert rows(warehouse, "select * from growth.daily_active_users") == [(date(2025, 3, 2), 3)]
 
 
+def test_each_partition_of_a_range_run_carries_its_own_rows_and_headline(
+    warehouse: Warehouse, tmp_path
+) -> None:
+    """One run over 03-01..03-04, read back from a real instance. By hand (module docstring):
+    user-days 03-01 u1 (2 events) | 03-02 u2, u3, u1 (1 event each; u4 before signup and u99
+    unknown left out) | 03-03 u4 (1) | 03-04 none; DAU 1, 3, 1, 0."""
+    load_raw(warehouse)
+    (tmp_path / "dagster_home").mkdir()
+    instance = dg.DagsterInstance.local_temp(tempdir=str(tmp_path / "dagster_home"))
+    assets = [build_sql_asset(declaration(n)) for n in ("user_activity_days", "daily_active_users")]
+    result = dg.materialize(
+        assets,
+        resources={"warehouse": warehouse},
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": DAYS[0],
+            "dagster/asset_partition_range_end": DAYS[-1],
+        },
+    )
+    assert result.success
+
+    def by_partition(name: str, label: str) -> dict[str, float]:
+        records = instance.fetch_materializations(dg.AssetKey(["growth", name]), limit=50).records
+        return {r.partition_key: r.asset_materialization.metadata[label].value for r in records}
+
+    assert by_partition("user_activity_days", "dagster/row_count") == dict(
+        zip(DAYS, [1, 3, 1, 0], strict=True)
+    )
+    assert by_partition("user_activity_days", "qualifying_events") == dict(
+        zip(DAYS, [2.0, 3.0, 1.0, 0.0], strict=True)
+    )
+    assert by_partition("daily_active_users", "active_users_last_day") == dict(
+        zip(DAYS, [1.0, 3.0, 1.0, 0.0], strict=True)
+    )
+    records = instance.fetch_materializations(
+        dg.AssetKey(["growth", "daily_active_users"]), limit=50
+    )
+    shown = {r.partition_key: r.asset_materialization.metadata for r in records.records}
+    # the newest partition alone carries a preview (of its own rows) and the schema
+    assert [day for day, metadata in shown.items() if "preview" in metadata] == [DAYS[-1]]
+    assert "2025-03-04 | 0" in shown[DAYS[-1]]["preview"].value
+    assert "dagster/column_schema" not in shown[DAYS[0]]
+    # the SQL is the asset's, once, not every event's
+    assert not any("sql" in metadata for metadata in shown.values())
+    (spec,) = assets[1].specs
+    assert "select" in spec.metadata["sql"].value
+
+
 def new_york_window(first: date, last_exclusive: date) -> tuple[datetime, datetime]:
     zone = ZoneInfo("America/New_York")
     return (
