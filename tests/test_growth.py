@@ -127,6 +127,80 @@ def failed_checks(result) -> dict[str, dict]:
     }
 
 
+def test_dau_wau_mau_by_hand_over_a_range_and_one_day(warehouse: Warehouse) -> None:
+    """Active days (UTC; u4's 03-02 event precedes its signup): u1 03-01, 03-02, 03-08, 03-31 |
+    u2 03-02 | u3 03-02, 03-09, 04-02 | u4 03-03. WAU = trailing 7 days, MAU = trailing 30 days
+    (d-29..d): on 03-31 u2's 03-02 is day 30, on 04-01 it has left; u4's 03-03 leaves on 04-02."""
+    load_raw(warehouse)
+    materialize_range(
+        warehouse, "2025-03-01", "2025-04-02", names=("user_activity_days", "active_users_rolling")
+    )
+    expected = {
+        date(2025, 3, 1): (1, 1, 1),
+        date(2025, 3, 2): (3, 3, 3),
+        date(2025, 3, 3): (1, 4, 4),
+        date(2025, 3, 8): (1, 4, 4),
+        date(2025, 3, 9): (1, 3, 4),
+        date(2025, 3, 10): (0, 2, 4),
+        date(2025, 3, 31): (1, 1, 4),
+        date(2025, 4, 1): (0, 1, 3),
+        date(2025, 4, 2): (1, 2, 2),
+    }
+
+    def found() -> dict[date, tuple[int, int, int]]:
+        table = rows(
+            warehouse, "select activity_date, dau, wau, mau from growth.active_users_rolling"
+        )
+        return {day: tuple(counts) for day, *counts in table if day in expected}
+
+    assert found() == expected
+    # every day of the range, and the growth_late_event_days (3) before it the run re-computes
+    assert rows(
+        warehouse, "select count(*), min(activity_date) from growth.active_users_rolling"
+    ) == [(36, date(2025, 2, 26))]
+    # one day's run looks back on its own and leaves the same numbers
+    materialize_range(
+        warehouse, "2025-04-02", "2025-04-02", names=("user_activity_days", "active_users_rolling")
+    )
+    assert found() == expected
+
+
+def test_dau_wau_mau_equal_a_brute_force_count_on_random_activity(warehouse: Warehouse) -> None:
+    """400 random events of 40 users over 90 days: each day's counts equal the distinct users
+    found by scanning that day's trailing 7 and 30 days in Python."""
+    load_raw(warehouse)
+    generator = random.Random(7)
+    with warehouse.get_connection() as connection:
+        connection.execute("delete from raw.events")
+        connection.execute("delete from raw.users")
+        for user_id in range(1, 41):
+            connection.execute(
+                "insert into raw.users values ($1, '2025-01-01', 'organic', null, 'free', "
+                "'self_serve', 'DE', 'core')",
+                [user_id],
+            )
+        for event_id in range(400):
+            connection.execute(
+                "insert into raw.events values ($1, $2, timestamptz '2025-01-01' + "
+                "to_minutes($3), 'session_start', 'core')",
+                [event_id, generator.randint(1, 40), generator.randrange(90 * 24 * 60)],
+            )
+    materialize_range(
+        warehouse, "2025-01-01", "2025-03-31", names=("user_activity_days", "active_users_rolling")
+    )
+    active = rows(warehouse, "select activity_date, user_id from growth.user_activity_days")
+    computed = rows(
+        warehouse, "select activity_date, dau, wau, mau from growth.active_users_rolling"
+    )
+    assert len(computed) == 90 + 3  # the range and the 3 look-back days before it
+    for day, dau, wau, mau in computed:
+
+        def users_within(days: int, day=day) -> int:
+            return len({user for active_day, user in active if 0 <= (day - active_day).days < days})
+
+        assert (dau, wau, mau) == (users_within(1), users_within(7), users_within(30)), day
+
+
 def test_daily_cohort_retention_by_hand_with_a_cohort_too_young_for_day_30(
     warehouse: Warehouse,
 ) -> None:
