@@ -12,6 +12,12 @@ from nexus_pipelines.settings import Settings, load_settings
 from nexus_pipelines.warehouse import Warehouse
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The deployment test takes five minutes on its own: collected first, one worker starts it
+    at once while the other takes the rest, instead of it running alone at the end."""
+    items.sort(key=lambda item: item.path.name != "test_deploy.py")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Before any test module loads the code location: the suite never reads the developer's
     own deployment (data/warehouse.duckdb, and data/company.yaml that `make demo` writes)."""
