@@ -55,6 +55,9 @@ def _stage(args: argparse.Namespace) -> dict:
             run_ids = materialize_everything(start=start, ingest=False, instance=instance).run_ids
             domains = _seconds_by_domain(instance, run_ids)
         rows = _derived_rows()
+    elif args.stage == "floor":
+        domains = run_floor(start)
+        rows = _derived_rows()
     else:  # what the daily schedule runs each morning: yesterday's partition and its reports
         import dagster as dg
 
@@ -70,8 +73,40 @@ def _stage(args: argparse.Namespace) -> dict:
         rows = _derived_rows()
     seconds = time.perf_counter() - begun
     return {"rows": rows, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()} | (
-        {"domains": domains} if args.stage in ("materialize", "daily") else {}
+        {"domains": domains} if args.stage in ("materialize", "daily", "floor") else {}
     )
+
+
+def run_floor(start: date) -> dict[str, float]:
+    """What the product is measured against: every SQL asset's query once, over the whole range
+    from `start` to yesterday, straight into its table with `create or replace table`, in
+    dependency order; no Dagster, no write path. Returns the query seconds per domain."""
+    from nexus_pipelines.definitions import defs
+    from nexus_pipelines.partitions import DAILY
+    from nexus_pipelines.sql_assets import load_declarations, prepared_query
+    from nexus_pipelines.warehouse import Warehouse
+
+    by_key = {declaration.asset_key: declaration for declaration in load_declarations()}
+    ordered = [
+        by_key[key] for key in defs.resolve_asset_graph().toposorted_asset_keys if key in by_key
+    ]
+    window = {
+        "window_start": DAILY.time_window_for_partition_key(start.isoformat()).start,
+        "window_end": DAILY.time_window_for_partition_key(DAILY.get_last_partition_key()).end,
+    }
+    timezone = DAILY.timezone
+    seconds: dict[str, float] = {}
+    with Warehouse().get_connection() as connection:
+        for declaration in ordered:
+            offered = window if declaration.partition_column else {}
+            sql, parameters = prepared_query(connection, declaration, offered, timezone)
+            begun = time.perf_counter()
+            connection.execute(
+                f"create or replace table {declaration.qualified_name} as {sql}", parameters
+            )
+            domain = declaration.asset_key.path[0]
+            seconds[domain] = seconds.get(domain, 0.0) + time.perf_counter() - begun
+    return dict(sorted(seconds.items()))
 
 
 def _seconds_by_domain(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, float]:
@@ -167,10 +202,22 @@ def run(scales: list[int]) -> str:
                 lines.append(_row(scale, f"materialise derived assets ({executor})", figures))
                 print(lines[-1], flush=True)
             by_domain.append(_domain_row(scale, "all derived assets, in-process", figures))
+            product_seconds = figures["seconds"]
             figures = _run_stage("daily", users, workdir)
             lines.append(_row(scale, "materialise one day (daily cadence job)", figures))
             print(lines[-1], flush=True)
             by_domain.append(_domain_row(scale, "one day (daily cadence job)", figures))
+            # last: it replaces the product's tables with its own
+            figures = _run_stage("floor", users, workdir)
+            lines.append(_row(scale, "floor: every SQL query once, directly in DuckDB", figures))
+            print(lines[-1], flush=True)
+            by_domain.append(_domain_row(scale, "floor (query seconds)", figures))
+            floor_seconds = sum(figures["domains"].values())
+            lines.append(
+                f"| {scale} | product / floor ({floor_seconds:.1f} s of queries) | - | "
+                f"{product_seconds / floor_seconds:.1f}x | - | - |"
+            )
+            print(lines[-1], flush=True)
             shutil.rmtree(workdir / "landing", ignore_errors=True)
     return "\n".join(lines) + (
         "\n\nStep seconds per domain inside those runs (Dagster's step records):\n\n"
@@ -212,7 +259,7 @@ def write_results(table: str, scales: list[int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m nexus_pipelines.bench")
-    parser.add_argument("--stage", choices=["generate", "ingest", "materialize", "daily"])
+    parser.add_argument("--stage", choices=["generate", "ingest", "materialize", "floor", "daily"])
     parser.add_argument("--users", type=int)
     parser.add_argument("--landing", type=Path)
     parser.add_argument(

@@ -253,14 +253,14 @@ def _timezone_of(moment: datetime) -> str:
     raise ValueError(f"window bound {moment} needs an IANA timezone, not {zone!r}")
 
 
-def _run_query(
+def prepared_query(
     connection: duckdb.DuckDBPyConnection,
     declaration: SqlAssetDeclaration,
     offered: Mapping[str, Any],
     reporting_timezone: str,
-    where: str | None = None,
-    bounds: Mapping[str, Any] | None = None,
-) -> int:
+) -> tuple[str, dict[str, Any]]:
+    """The query as it runs and the parameters it reads, its domain's macros created: the one
+    way both the product and the benchmark's floor run a declaration's SQL."""
     if declaration.macros:
         connection.execute(declaration.macros)
     sql = declaration.runnable_sql
@@ -270,6 +270,18 @@ def _run_query(
         declaration.query_file,
         reporting_timezone,
     )
+    return sql, parameters
+
+
+def _run_query(
+    connection: duckdb.DuckDBPyConnection,
+    declaration: SqlAssetDeclaration,
+    offered: Mapping[str, Any],
+    reporting_timezone: str,
+    where: str | None = None,
+    bounds: Mapping[str, Any] | None = None,
+) -> int:
+    sql, parameters = prepared_query(connection, declaration, offered, reporting_timezone)
     return replace_where(
         connection,
         declaration.qualified_name,
