@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -93,6 +94,23 @@ def table_metadata(
         "dagster/column_schema": column_schema(connection, qualified_name, descriptions),
         "preview": dg.MetadataValue.md(markdown_table(preview)),
     }
+
+
+def partitioned_result(
+    context: dg.AssetExecutionContext,
+    own: Mapping[str, Mapping[str, Any]],
+    newest: Mapping[str, Any],
+    run_facts: Mapping[str, Any],
+    check_results: Sequence[dg.AssetCheckResult] = (),
+) -> dg.MaterializeResult:
+    """A partitioned run's result with one truth per partition: each its own facts (`own`, by
+    partition key), the newest also `newest` (preview, schema, pictures: shown once, not copied
+    to every partition), and all of them the run's own figures (`run_facts`)."""
+    *older, latest = context.partition_keys
+    for key in older:
+        context.add_asset_metadata(dict(own.get(key, {})), partition_key=key)
+    context.add_asset_metadata({**newest, **own.get(latest, {})}, partition_key=latest)
+    return dg.MaterializeResult(metadata=dict(run_facts), check_results=list(check_results))
 
 
 def png_markdown(figure: Any, caption: str) -> dg.MetadataValue:

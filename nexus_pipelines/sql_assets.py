@@ -21,7 +21,7 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from nexus_pipelines.metadata import table_metadata
+from nexus_pipelines.metadata import partitioned_result, table_metadata
 from nexus_pipelines.partitions import PARTITIONS_TIMEZONE, partitions_for
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
 from nexus_pipelines.settings import PROJECT_DIR, load_settings
@@ -540,7 +540,6 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                     for key in context.partition_keys
                 }
                 facts = partition_facts(connection, declaration, windows)
-                metadata |= facts[newest]
             checks = key_check_results(declaration)
             for name, options in declaration.hooks:
                 hook = hooks[name]
@@ -555,10 +554,7 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
         run_facts = {"run_rows_written": written_rows, "run_window": written_for}
         if window is None:
             return dg.MaterializeResult(metadata=metadata | run_facts, check_results=checks)
-        for key in context.partition_keys[:-1]:
-            context.add_asset_metadata(facts[key], partition_key=key)
-        context.add_asset_metadata(metadata, partition_key=newest)
-        return dg.MaterializeResult(metadata=run_facts, check_results=checks)
+        return partitioned_result(context, facts, metadata, run_facts, checks)
 
     return sql_asset
 

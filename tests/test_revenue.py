@@ -405,7 +405,33 @@ def test_forecasts_record_and_cash_flow(
     month's forecast revenue less forecast costs."""
     use_settings(tmp_path, monkeypatch, revenue_forecast_min_months=3)
     load_company(warehouse)
-    materialize_months(warehouse, MONTHS[0], MONTHS[-1])
+    result = materialize_months(warehouse, MONTHS[0], MONTHS[-1])
+    # each month's materialisation tells its own fit: none in Jan and Feb, 3 horizons x 2
+    # series from March; the fan chart and the preview on June's alone
+    shown = {
+        event.partition: event.metadata
+        for event in result.asset_materializations_for_node("revenue__forecasts")
+    }
+    assert {month: m["dagster/row_count"].value for month, m in shown.items()} == dict(
+        zip(MONTHS, [0, 0, 6, 6, 6, 6], strict=True)
+    )
+    assert [month for month, m in shown.items() if "revenue_forecast_next_month" in m] == MONTHS[2:]
+    assert [month for month, m in shown.items() if "fan_chart" in m or "preview" in m] == [
+        MONTHS[-1]
+    ]
+    # January's plan (test_reallocation_asset_saves_spend_when_no_channel_is_above_target):
+    # two channels, social cut, nothing moved to another channel
+    january = next(
+        event.metadata
+        for event in result.asset_materializations_for_node("revenue__budget_reallocation")
+        if event.partition == MONTHS[0]
+    )
+    assert (
+        january["dagster/row_count"].value,
+        january["budget_shifted"].value,
+        january["channels_below_target"].value,
+    ) == (2, 0.0, 1)
+    assert "recommendation" not in january
     fitted = rows(warehouse, "select distinct fitted_through from revenue.forecasts order by 1")
     assert [row[0].month for row in fitted] == [3, 4, 5, 6]
     assert rows(

@@ -21,7 +21,12 @@ from matplotlib.figure import Figure
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
+from nexus_pipelines.metadata import (
+    markdown_table,
+    partitioned_result,
+    png_markdown,
+    table_metadata,
+)
 from nexus_pipelines.partitions import MONTHLY
 from nexus_pipelines.project import Project
 from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, warehouse_asset
@@ -250,11 +255,20 @@ def build_forecasts_asset(source: Project) -> dg.AssetsDefinition:
                 preview_sql=f"select * from {FORECASTS_TABLE} "
                 "order by fitted_through desc, series, horizon limit 10",
             )
-        metadata["run_rows_written"] = len(rows)
+        produced = pd.DataFrame(rows, columns=list(FORECASTS_COLUMNS))
+        own: dict[str, dict[str, Any]] = {}
+        for month in window_months(window):
+            fit = produced[produced["fitted_through"] == month]
+            own[month.isoformat()] = {"dagster/row_count": len(fit)}
+            if len(fit):
+                next_month = fit[fit["horizon"] == 1].set_index("series")["forecast"]
+                own[month.isoformat()] |= {
+                    "revenue_forecast_next_month": float(next_month["revenue"]),
+                    "costs_forecast_next_month": float(next_month["costs"]),
+                }
         if rows:
-            latest = pd.DataFrame(rows, columns=list(FORECASTS_COLUMNS))
-            fitted_through = latest["fitted_through"].max()
-            latest = latest[latest["fitted_through"] == fitted_through]
+            fitted_through = produced["fitted_through"].max()
+            latest = produced[produced["fitted_through"] == fitted_through]
             fitted_on = int(latest["history_months"].iloc[0])
             shown = history[history["month"] <= fitted_through].tail(fitted_on)
             metadata["fan_chart"] = png_markdown(
@@ -262,10 +276,7 @@ def build_forecasts_asset(source: Project) -> dg.AssetsDefinition:
                 f"Forecast fan chart: revenue and costs fitted through {fitted_through:%Y-%m}, "
                 f"{latest['interval_level'].iloc[0]:.0%} prediction intervals.",
             )
-            next_month = latest[latest["horizon"] == 1].set_index("series")["forecast"]
-            metadata["revenue_forecast_next_month"] = float(next_month["revenue"])
-            metadata["costs_forecast_next_month"] = float(next_month["costs"])
-        return dg.MaterializeResult(metadata=metadata)
+        return partitioned_result(context, own, metadata, {"run_rows_written": len(rows)})
 
     # ------------------------------------------------------------------ MRR waterfall
 
@@ -548,18 +559,24 @@ def build_reallocation_asset(source: Project) -> dg.AssetsDefinition:
                 preview_sql=f"select * from {REALLOCATION_TABLE} "
                 "order by month desc, rank limit 10",
             )
-        metadata["run_rows_written"] = len(rows)
+        own: dict[str, dict[str, Any]] = {
+            month.isoformat(): {"dagster/row_count": 0} for month in window_months(window)
+        }
+        for month_plan in plans:
+            own[month_plan["month"].iloc[0].isoformat()] = {
+                "dagster/row_count": len(month_plan),
+                "budget_shifted": float(
+                    sum((s for s in month_plan["recommended_shift"] if s > 0), Decimal(0))
+                ),
+                "channels_below_target": int((month_plan["action"] == "decrease").sum()),
+            }
         if plans:
             latest = plans[-1]
             metadata["recommendation"] = dg.MetadataValue.md(
                 f"Next month's spend after {latest['month'].iloc[0]:%B %Y}:\n\n"
                 + markdown_table(latest[["rank", "channel", "ltv_to_cac", "action", "reasoning"]])
             )
-            metadata["budget_shifted"] = float(
-                sum((s for s in latest["recommended_shift"] if s > 0), Decimal(0))
-            )
-            metadata["channels_below_target"] = int((latest["action"] == "decrease").sum())
-        return dg.MaterializeResult(metadata=metadata)
+        return partitioned_result(context, own, metadata, {"run_rows_written": len(rows)})
 
     return budget_reallocation
 
