@@ -349,29 +349,38 @@ def key_check_results(declaration: SqlAssetDeclaration) -> list[dg.AssetCheckRes
     return results
 
 
+def _headline_sql(declaration: SqlAssetDeclaration, params: dict[str, Any]) -> str:
+    """The headline over rows aliased `t`: a sum, or the latest non-NULL value (the newest
+    cohorts are immature, and a NULL plotted as 0 would read as a collapse). Adds the filter's
+    parameters to `params`."""
+    headline = declaration.headline
+    if not headline:
+        return "null"
+    conditions = [f"t.{headline.column} is not null"]
+    for index, (filter_column, value) in enumerate(headline.filter):
+        conditions.append(f"t.{filter_column} = $headline_{index}")
+        params[f"headline_{index}"] = value
+    value = f"t.{headline.column}"
+    aggregate = (
+        f"sum({value})"
+        if headline.aggregate == "sum"
+        else f"arg_max({value}, t.{declaration.order_column})"
+    )
+    return f"{aggregate} filter (where {' and '.join(conditions)})"
+
+
 def _headline(
     connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, written: WrittenRows
 ) -> dict[str, float]:
-    """A sum over the written rows, or the latest non-NULL value: the newest cohorts are
-    immature, and a NULL plotted as 0 would read as a collapse."""
     if not declaration.headline:
         return {}
-    headline, table = declaration.headline, declaration.qualified_name
     params = dict(written.params)
-    where = [f"({written.scope})"]
-    for index, (column, value) in enumerate(headline.filter):
-        where.append(f"{column} = $headline_{index}")
-        params[f"headline_{index}"] = value
-    condition = " and ".join(where)
-    if headline.aggregate == "sum":
-        sql = f"select sum({headline.column}) from {table} where {condition}"
-    else:
-        sql = (
-            f"select {headline.column} from {table} where {condition} "
-            f"and {headline.column} is not null order by {declaration.order_column} desc limit 1"
-        )
-    value = connection.execute(sql, params).fetchone()
-    return {headline.label: float(value[0]) if value and value[0] is not None else 0.0}
+    headline_sql = _headline_sql(declaration, params)
+    value = connection.execute(
+        f"select {headline_sql} from {declaration.qualified_name} as t where {written.scope}",
+        params,
+    ).fetchone()
+    return {declaration.headline.label: float(value[0]) if value and value[0] is not None else 0.0}
 
 
 def partition_facts(
@@ -391,21 +400,7 @@ def partition_facts(
             f"start_{index}": window.start.date(),
             f"end_{index}": window.end.date(),
         }
-    headline = declaration.headline
-    headline_sql = "null"
-    if headline:
-        conditions = [f"t.{headline.column} is not null"]
-        for index, (filter_column, value) in enumerate(headline.filter):
-            conditions.append(f"t.{filter_column} = $headline_{index}")
-            params[f"headline_{index}"] = value
-        wanted = " and ".join(conditions)
-        value = f"t.{headline.column}"
-        aggregate = (
-            f"sum({value})"
-            if headline.aggregate == "sum"
-            else f"arg_max({value}, t.{declaration.order_column})"
-        )
-        headline_sql = f"{aggregate} filter (where {wanted})"
+    headline_sql = _headline_sql(declaration, params)
     rows = connection.execute(
         f"select p.partition_key, count(t.{column}), {headline_sql} "
         f"from (values {', '.join(bounds)}) as p(partition_key, window_start, window_end) "
@@ -416,8 +411,8 @@ def partition_facts(
     facts: dict[str, dict[str, float | int]] = {}
     for key, count, value in rows:
         facts[key] = {"dagster/row_count": int(count)}
-        if headline:
-            facts[key][headline.label] = float(value) if value is not None else 0.0
+        if declaration.headline:
+            facts[key][declaration.headline.label] = float(value) if value is not None else 0.0
     return facts
 
 
@@ -515,11 +510,12 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                 written_rows = write_window(connection, declaration, start, end)
                 written = _rows_between(declaration, start, end, window)
                 written_for = f"[{start.date()}, {end.date()})"
-                newest = context.partition_keys[-1]
-                newest_window = partitions.time_window_for_partition_key(newest)
-                shown = _rows_between(
-                    declaration, newest_window.start, newest_window.end, newest_window
-                )
+                windows = {
+                    key: partitions.time_window_for_partition_key(key)
+                    for key in context.partition_keys
+                }
+                newest = windows[context.partition_keys[-1]]
+                shown = _rows_between(declaration, newest.start, newest.end, newest)
             # The preview, schema and pictures go to the newest partition only; every partition
             # gets its own row count and headline.
             metadata = table_metadata(
@@ -535,10 +531,6 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
             if window is None:
                 metadata |= _headline(connection, declaration, written)
             else:
-                windows = {
-                    key: partitions.time_window_for_partition_key(key)
-                    for key in context.partition_keys
-                }
                 facts = partition_facts(connection, declaration, windows)
             checks = key_check_results(declaration)
             for name, options in declaration.hooks:
