@@ -4,7 +4,13 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# dbt, the benchmark's peer, in a virtualenv of its own so its pins never move the product's
+DBT_VENV := .venv-dbt
+DBT_INSTALLED := $(DBT_VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# One planned event per asset for a run over many partitions (see nexus_pipelines/__init__.py);
+# exported so that `dagster dev`'s webserver and daemon, which never import the package, do it too.
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := true
 
 .PHONY: setup demo test ui bench lint format clean
 
@@ -30,7 +36,12 @@ test: setup lint
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port 3000
 
-bench: setup
+$(DBT_INSTALLED): bench-requirements.txt
+	$(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench-requirements.txt
+	touch $@
+
+bench: setup $(DBT_INSTALLED)
 	$(BIN)/python -m nexus_pipelines.bench
 
 lint: setup
@@ -42,4 +53,4 @@ format: setup
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) data .dagster_home .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DBT_VENV) data .dagster_home .pytest_cache .ruff_cache

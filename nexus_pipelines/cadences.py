@@ -1,9 +1,11 @@
 """The playbook's cadences as schedules (each cadence's review is a declared report,
 assets/domains/reporting/reports.yaml).
 
-A schedule materialises the assets tagged with its cadence. Partitioned assets get the last
-complete partition at tick time; the bi-weekly cadence runs on the weekly cron but only in every
-other week counted from the anchor Monday, because cron has no "every other week".
+A schedule materialises the assets tagged with its cadence. Partitioned assets get the partition
+holding the day before the tick: for the daily cadence the running month, whose days so far it
+rewrites (on the 1st, the month just ended); for the monthly cadence the month just ended. The
+bi-weekly cadence runs on the weekly cron but only in every other week counted from the anchor
+Monday, because cron has no "every other week".
 """
 
 from collections.abc import Sequence
@@ -11,6 +13,7 @@ from datetime import date
 
 import dagster as dg
 
+from nexus_pipelines.partitions import last_complete_day, partition_holding
 from nexus_pipelines.playbook import Cadence, cadences
 from nexus_pipelines.settings import load_settings
 
@@ -74,9 +77,8 @@ def build_schedule(
         if cadence.every_other_week and not is_fortnight_week(tick.date(), anchor):
             return dg.SkipReason(f"{tick.date()} is in the off week of the bi-weekly cadence.")
         partition_key = None
-        if partitions:  # the last complete partition at tick time
-            window = partitions.get_prev_partition_window(tick)
-            partition_key = window.start.strftime(partitions.fmt) if window else None
+        if partitions:
+            partition_key = partition_holding(partitions, last_complete_day(tick))
         return dg.RunRequest(
             run_key=f"{cadence.id}-{tick.isoformat()}",
             partition_key=partition_key,

@@ -184,8 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     materialize = commands.add_parser(
         "materialize", help="ingest the landing folder and materialise every asset via Dagster"
     )
-    materialize.add_argument("--start", type=_date, help="first day of the daily partitions")
-    materialize.add_argument("--end", type=_date, help="last day (default: yesterday)")
+    materialize.add_argument("--start", type=_date, help="first day (from its month's first)")
+    materialize.add_argument(
+        "--end", type=_date, help="last day, to its month's end (default: yesterday)"
+    )
     materialize.add_argument("--skip-ingest", action="store_true")
     materialize.set_defaults(handler=cmd_materialize)
 

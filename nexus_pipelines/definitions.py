@@ -25,7 +25,7 @@ def materialize_job_name(partitioning: str) -> str:
 
 def _materialize_jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:
     """One job per partitioning, each with every unpartitioned asset: what `nexus materialize`
-    runs (a Dagster job cannot mix daily and monthly partitions)."""
+    runs (a Dagster job cannot mix two partitionings)."""
     keys_by_partitioning: dict[str, list[dg.AssetKey]] = {}
     for definition in assets:
         name = partitioning_name(definition.partitions_def)

@@ -1,10 +1,17 @@
-"""Partition definitions: one start date for every asset of a grain, so single-run backfills are
-never split into chunks, and calendar grains in the reporting timezone. Days start on the founding
-date; months on the first of the founding month, so a company founded mid-month has its first
-month (a month partition must begin on a month's first day).
+"""Partition definitions: one start date for every time-partitioned asset (the first of the
+founding month), so single-run backfills are never split into chunks, and calendar grains in the
+reporting timezone.
+
+Tables of daily rows are partitioned by month (`days_by_month`), the running month included: a
+partition holds a month of days, the daily schedule rewrites the month holding yesterday, and a
+two-year history is 24 partitions rather than 730. Each partition is one materialisation event
+per asset, and on the instance's event log those events, not the SQL, were most of a full
+rebuild's time (docs/benchmarks.md). Monthly tables (`monthly`) have complete months only.
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
 
 import dagster as dg
 
@@ -14,15 +21,15 @@ from nexus_pipelines.settings import load_settings
 # calendar days in this one timezone (a window carries it; unpartitioned queries are given it).
 _SETTINGS = load_settings()
 PARTITIONS_TIMEZONE = _SETTINGS.reporting_timezone
-_START = _SETTINGS.founded_on
+_FIRST_MONTH = _SETTINGS.founded_on.replace(day=1).isoformat()
 
-DAILY = dg.DailyPartitionsDefinition(start_date=_START.isoformat(), timezone=PARTITIONS_TIMEZONE)
-MONTHLY = dg.MonthlyPartitionsDefinition(
-    start_date=_START.replace(day=1).isoformat(), timezone=PARTITIONS_TIMEZONE
+DAYS_BY_MONTH = dg.MonthlyPartitionsDefinition(
+    start_date=_FIRST_MONTH, timezone=PARTITIONS_TIMEZONE, end_offset=1
 )
+MONTHLY = dg.MonthlyPartitionsDefinition(start_date=_FIRST_MONTH, timezone=PARTITIONS_TIMEZONE)
 
 _BY_NAME: dict[str, dg.TimeWindowPartitionsDefinition | None] = {
-    "daily": DAILY,
+    "days_by_month": DAYS_BY_MONTH,
     "monthly": MONTHLY,
     "none": None,
 }
@@ -40,3 +47,30 @@ def partitioning_name(partitions: dg.PartitionsDefinition | None) -> str:
         if known == partitions:
             return name
     raise ValueError(f"unknown partitioning {partitions}")
+
+
+def local_midnight(day: date, tz: tzinfo | None = None) -> datetime:
+    """The instant a local calendar day starts (in the reporting timezone unless told)."""
+    return datetime(day.year, day.month, day.day, tzinfo=tz or _SETTINGS.tz)
+
+
+def last_complete_day(now: datetime | None = None) -> date:
+    """Yesterday in the reporting timezone: the newest day whose data can be complete."""
+    return ((now or datetime.now(_SETTINGS.tz)).astimezone(_SETTINGS.tz) - timedelta(days=1)).date()
+
+
+def days_written(window: dg.TimeWindow, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The days of a partition that exist: from the founding date (a month may begin before the
+    company did) up to the last complete day (the running month holds only its past days)."""
+    first = local_midnight(_SETTINGS.founded_on)
+    end = local_midnight(last_complete_day(now) + timedelta(days=1))
+    start = max(window.start, first)
+    return start, max(start, min(window.end, end))
+
+
+def partition_holding(partitions: dg.TimeWindowPartitionsDefinition, day: date) -> str | None:
+    """The key of the partition whose window holds `day` (None before the first one)."""
+    instant = local_midnight(day)
+    if instant < partitions.start:
+        return None
+    return partitions.get_partition_key_for_timestamp(instant.timestamp())

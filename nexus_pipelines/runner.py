@@ -19,7 +19,7 @@ from nexus_pipelines.ingest import (
     ingest_files,
     ingest_lock,
 )
-from nexus_pipelines.partitions import DAILY, partitioning_name, partitions_for
+from nexus_pipelines.partitions import last_complete_day, partitioning_name, partitions_for
 from nexus_pipelines.raw_assets import raw_key, raw_table_metadata, results_by_table
 from nexus_pipelines.run_health import announce_pool_waits, fail_dead_runs, process_tags
 from nexus_pipelines.settings import load_settings
@@ -95,12 +95,12 @@ def materialize_job(partitioning: str) -> dg.JobDefinition:
     return defs.resolve_job_def(materialize_job_name(partitioning))
 
 
-COARSENESS = {"none": 0, "daily": 1, "monthly": 2}
+COARSENESS = {"none": 0, "days_by_month": 1, "monthly": 2}
 
 
 @dataclass(frozen=True)
 class PlannedRun:
-    partitioning: str  # "daily", "monthly", or "none" for a run of unpartitioned assets only
+    partitioning: str  # "days_by_month", "monthly", or "none": a run of unpartitioned assets only
     keys: tuple[dg.AssetKey, ...]
 
 
@@ -108,8 +108,8 @@ def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[Pl
     """Runs in dependency order, as few as possible. A Dagster job holds one partitioning, so
     each run takes, for one partitioning, every remaining asset of it (or unpartitioned) whose
     upstreams are done or in the same run; the partitioning that can run the most goes first, and
-    on a tie the coarser one, so that the costly daily run (an event per day and asset) can take
-    in more assets afterwards."""
+    on a tie the coarser one, so that the days_by_month run, which the other partitionings read
+    most, can take in more assets afterwards."""
     upstream: dict[dg.AssetKey, set[dg.AssetKey]] = {}
     partitioning: dict[dg.AssetKey, str] = {}
     for definition in assets:
@@ -232,7 +232,7 @@ class MaterializeSummary:
 def _default_range() -> tuple[date, date]:
     """The days the raw data covers, within the founding date and yesterday."""
     settings = load_settings()
-    yesterday = date.fromisoformat(DAILY.get_last_partition_key() or DAILY.start.date().isoformat())
+    yesterday = last_complete_day()
     found = None
     if settings.duckdb_path.exists():
         with Warehouse().get_connection(read_only=True) as connection:
@@ -242,7 +242,7 @@ def _default_range() -> tuple[date, date]:
             f"The warehouse {settings.duckdb_path} holds no raw data yet: put files in "
             f"{settings.landing_dir} (docs/raw-data-contract.md), or give --start and --end."
         )
-    return max(found[0], DAILY.start.date()), min(found[1], yesterday)
+    return max(found[0], settings.founded_on), min(found[1], yesterday)
 
 
 def _outcome(

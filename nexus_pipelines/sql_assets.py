@@ -22,7 +22,12 @@ import duckdb
 from pydantic import Field
 
 from nexus_pipelines.metadata import partitioned_result, table_metadata
-from nexus_pipelines.partitions import PARTITIONS_TIMEZONE, partitions_for
+from nexus_pipelines.partitions import (
+    PARTITIONS_TIMEZONE,
+    days_written,
+    local_midnight,
+    partitions_for,
+)
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
 from nexus_pipelines.settings import PROJECT_DIR, load_settings
 from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, warehouse_asset
@@ -49,7 +54,7 @@ class SqlAssetSpec(Declaration):
     description: str
     owner: str
     cadence: ScheduledCadence
-    partitions: Literal["daily", "monthly", "none"]
+    partitions: Literal["days_by_month", "monthly", "none"]
     partition_column: Identifier | None = None
     deps: list[str] = Field(default_factory=list)
     key: list[Identifier] = Field(min_length=1)
@@ -173,8 +178,8 @@ def _declaration(spec: SqlAssetSpec, domain: Domain, source: Project) -> SqlAsse
     partitioned = spec.partitions != "none"
     if partitioned != (spec.partition_column is not None):
         raise ValueError(f"{where}: partition_column goes with partitioned assets only")
-    if spec.lookback and spec.partitions != "daily":
-        raise ValueError(f"{where}: lookback applies to daily partitions only")
+    if spec.lookback and spec.partitions != "days_by_month":
+        raise ValueError(f"{where}: lookback applies to days_by_month partitions only")
     unknown_settings = set(spec.lookback) - settings.keys()
     if unknown_settings:
         raise ValueError(f"{where}: lookback names unknown settings {sorted(unknown_settings)}")
@@ -232,14 +237,21 @@ def declaration_named(name: str) -> SqlAssetDeclaration:
 
 
 def rewritten_window(
-    declaration: SqlAssetDeclaration, window_start: datetime, window_end: datetime
+    declaration: SqlAssetDeclaration, window: dg.TimeWindow, now: datetime | None = None
 ) -> tuple[datetime, datetime]:
-    """The window a run really rewrites: its own, widened by the look-back (local midnight)."""
+    """The days a run of this partition really rewrites: the partition's days that exist
+    (founding date to yesterday), widened by the look-back to the days before them that late
+    data can still change."""
+    if declaration.partitions != "days_by_month":  # whole months, all in the past
+        return window.start, window.end
+    start, end = days_written(window, now)
     if not declaration.lookback_days:
-        return window_start, window_end
-    tz = window_start.tzinfo or load_settings().tz
-    first = window_start.astimezone(tz).date() - timedelta(days=declaration.lookback_days)
-    return datetime(first.year, first.month, first.day, tzinfo=tz), window_end
+        return start, end
+    widened = dg.TimeWindow(
+        local_midnight(start.date() - timedelta(days=declaration.lookback_days), start.tzinfo),
+        window.end,
+    )
+    return days_written(widened, now)[0], end
 
 
 def _timezone_of(moment: datetime) -> str:
@@ -371,7 +383,7 @@ def _headline_sql(declaration: SqlAssetDeclaration, params: dict[str, Any]) -> s
 
 def _headline(
     connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, written: WrittenRows
-) -> dict[str, float]:
+) -> dict[str, Any]:
     if not declaration.headline:
         return {}
     params = dict(written.params)
@@ -380,14 +392,20 @@ def _headline(
         f"select {headline_sql} from {declaration.qualified_name} as t where {written.scope}",
         params,
     ).fetchone()
-    return {declaration.headline.label: float(value[0]) if value and value[0] is not None else 0.0}
+    return {declaration.headline.label: headline_value(value[0] if value else None)}
+
+
+def headline_value(value: float | None) -> float | dg.MetadataValue:
+    """No value (every cohort still immature, no rows) is shown as none, not as 0: a 0 would
+    plot as a collapse of the metric."""
+    return float(value) if value is not None else dg.MetadataValue.null()
 
 
 def partition_facts(
     connection: duckdb.DuckDBPyConnection,
     declaration: SqlAssetDeclaration,
     windows: Mapping[str, dg.TimeWindow],
-) -> dict[str, dict[str, float | int]]:
+) -> dict[str, dict[str, Any]]:
     """Each partition's own row count and headline, in one grouped query: a range run's
     partitions each read their own truth, so the UI's partition plots are not flat lines."""
     column, table = declaration.partition_column, declaration.qualified_name
@@ -408,12 +426,40 @@ def partition_facts(
         "group by p.partition_key",
         params,
     ).fetchall()
-    facts: dict[str, dict[str, float | int]] = {}
+    facts: dict[str, dict[str, Any]] = {}
     for key, count, value in rows:
         facts[key] = {"dagster/row_count": int(count)}
         if declaration.headline:
-            facts[key][declaration.headline.label] = float(value) if value is not None else 0.0
+            facts[key][declaration.headline.label] = headline_value(value)
     return facts
+
+
+def latest_day_headline(
+    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration
+) -> dict[str, Any]:
+    """The headline as of the table's newest day, whichever months a run wrote: the run's newest
+    partition carries it, so a backfill of old months, which the UI then shows as the asset's
+    latest materialisation, still shows the current figure beside its own month's. A sum is
+    the newest day's; a latest value is the latest non-NULL one up to that day."""
+    if not declaration.headline:
+        return {}
+    column, table = declaration.partition_column, declaration.qualified_name
+    params: dict[str, Any] = {}
+    headline_sql = _headline_sql(declaration, params)
+    scope = (
+        f"t.{column} = (select max({column}) from {table})"
+        if declaration.headline.aggregate == "sum"
+        else "true"
+    )
+    latest_day, value = connection.execute(
+        f"select (select max({column}) from {table}), {headline_sql} from {table} as t "
+        f"where {scope}",
+        params,
+    ).fetchone()
+    return {
+        "latest_day": str(latest_day) if latest_day is not None else dg.MetadataValue.null(),
+        f"latest_day_{declaration.headline.label}": headline_value(value),
+    }
 
 
 def _check_specs(declaration: SqlAssetDeclaration, hooks: Hooks) -> list[dg.AssetCheckSpec]:
@@ -506,7 +552,7 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                 written_for = "the whole table"
                 shown = written
             else:
-                start, end = rewritten_window(declaration, window.start, window.end)
+                start, end = rewritten_window(declaration, window)
                 written_rows = write_window(connection, declaration, start, end)
                 written = _rows_between(declaration, start, end, window)
                 written_for = f"[{start.date()}, {end.date()})"
@@ -532,6 +578,7 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                 metadata |= _headline(connection, declaration, written)
             else:
                 facts = partition_facts(connection, declaration, windows)
+                metadata |= latest_day_headline(connection, declaration)
             checks = key_check_results(declaration)
             for name, options in declaration.hooks:
                 hook = hooks[name]

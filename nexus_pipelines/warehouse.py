@@ -75,7 +75,8 @@ class Warehouse(DuckDBResource):
     def resolved_path(self) -> Path:
         return Path(self.database) if self.database else load_settings().duckdb_path
 
-    def _config(self) -> dict[str, Any]:
+    def duckdb_config(self) -> dict[str, Any]:
+        """The settings each connection opens with; the benchmark's dbt peer uses them too."""
         settings = load_settings()
         return {
             "memory_limit": settings.duckdb_memory_limit,
@@ -90,7 +91,7 @@ class Warehouse(DuckDBResource):
         path = self.resolved_path()
         for attempt in range(_CONNECT_ATTEMPTS):
             try:
-                return duckdb.connect(str(path), read_only=read_only, config=self._config())
+                return duckdb.connect(str(path), read_only=read_only, config=self.duckdb_config())
             except (RuntimeError, duckdb.IOException) as error:
                 if attempt < _CONNECT_ATTEMPTS - 1:
                     time.sleep(min(0.1 * 2**attempt, 5.0))

@@ -49,11 +49,21 @@ def test_every_scheduled_cadence_has_a_schedule_and_continuous_has_none() -> Non
     assert [c.id for c in SCHEDULED] == ["daily", "weekly", "biweekly", "monthly", "quarterly"]
 
 
-def test_daily_schedule_asks_for_yesterdays_partition() -> None:
-    requests = evaluate(schedule_for("daily"), datetime(2026, 11, 25, 6, 0, tzinfo=UTC))
-    assert [request.partition_key for request in requests] == ["2026-11-24"]
-    requests = evaluate(schedule_for("daily"), datetime(2027, 1, 1, 6, 0, tzinfo=UTC))
-    assert [request.partition_key for request in requests] == ["2026-12-31"]
+@pytest.mark.parametrize(
+    ("tick", "partition_key"),
+    [
+        (datetime(2026, 11, 25, 6, 0, tzinfo=UTC), "2026-11-01"),  # yesterday 11-24
+        (datetime(2026, 12, 1, 6, 0, tzinfo=UTC), "2026-11-01"),  # yesterday 11-30
+        (datetime(2026, 12, 2, 6, 0, tzinfo=UTC), "2026-12-01"),  # yesterday 12-01
+        (datetime(2027, 1, 1, 6, 0, tzinfo=UTC), "2026-12-01"),  # yesterday 12-31, across the year
+    ],
+)
+def test_daily_schedule_asks_for_yesterdays_partition(tick: datetime, partition_key: str) -> None:
+    """The daily tables are partitioned by month (reporting timezone UTC): the daily schedule asks
+    for the month holding yesterday, so on the 1st it finishes the month just ended and on the
+    2nd it starts the new one."""
+    requests = evaluate(schedule_for("daily"), tick)
+    assert [request.partition_key for request in requests] == [partition_key]
 
 
 def test_monthly_schedule_asks_for_last_month_and_weekly_for_no_partition() -> None:

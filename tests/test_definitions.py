@@ -9,7 +9,7 @@ import yaml
 
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.definitions import defs
-from nexus_pipelines.partitions import DAILY, MONTHLY
+from nexus_pipelines.partitions import DAYS_BY_MONTH, MONTHLY
 from nexus_pipelines.settings import PROJECT_DIR
 
 DERIVED_KEYS = {
@@ -62,9 +62,13 @@ def test_every_time_partitioned_asset_shares_one_start_and_backfills_in_one_run(
     partitioned = [a for a in defs.assets if a.partitions_def is not None]
     assert partitioned
     for assets in partitioned:
-        assert assets.partitions_def in (DAILY, MONTHLY)
+        assert assets.partitions_def in (DAYS_BY_MONTH, MONTHLY)
         assert assets.backfill_policy == dg.BackfillPolicy.single_run()
-    assert DAILY.start.date().isoformat() == MONTHLY.start.date().isoformat() == "2024-01-01"
+    assert {DAYS_BY_MONTH.start.date().isoformat(), MONTHLY.start.date().isoformat()} == {
+        "2024-01-01"
+    }
+    # Tables of daily rows have the running month as a partition; monthly ones only past months.
+    assert (DAYS_BY_MONTH.end_offset, MONTHLY.end_offset) == (1, 0)
 
 
 def test_schedules_and_sensors_run_by_default() -> None:

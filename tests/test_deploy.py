@@ -13,7 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -28,6 +28,7 @@ from nexus_pipelines.sql_assets import load_declarations
 from nexus_pipelines.warehouse import Warehouse
 
 LOCK_ERROR = "Could not set lock"
+PLANNED_SUBSETS = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 IN_FLIGHT = dg.RunsFilter(
     statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 )
@@ -169,7 +170,7 @@ mutation($params: LaunchBackfillParams!) {
 
 
 # What the 4 runs and the retried run materialise: the daily core of growth, as an analyst's
-# "Materialize" of a few assets launches it (the whole daily job is 24 steps a run).
+# "Materialize" of a few assets launches it (the whole days_by_month job is 24 steps a run).
 DAILY_CORE = [
     ["growth", "user_activity_days"],
     ["growth", "daily_active_users"],
@@ -192,6 +193,18 @@ def launch_run(env: dict[str, str], partition: str) -> str:
     launched = graphql(env, LAUNCH, {"params": params})["launchPipelineExecution"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     return launched["run"]["runId"]
+
+
+def month_of(day: date) -> str:
+    """The key of the days_by_month partition holding a day: the first of its month (the
+    reporting timezone cuts days, and a day's month is its own in any timezone)."""
+    return day.replace(day=1).isoformat()
+
+
+def process_environment(pid: int) -> dict[str, str]:
+    """The environment a process was started with (Linux /proc)."""
+    entries = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(entry.decode().split("=", 1) for entry in entries if b"=" in entry)
 
 
 def steps_in_pool(instance: dg.DagsterInstance, run_ids: list[str]) -> list[tuple[float, float]]:
@@ -223,7 +236,7 @@ def test_a_deployment_from_start_to_stop_under_load_and_faults(
         reference = {day: partition_content(env, day) for day in recent}
         started = time.monotonic()
         concurrent_runs_and_a_backfill_across_a_daemon_restart(env, instance, reference)
-        print(f"concurrent runs, a 30-day backfill, a restart: {time.monotonic() - started:.0f} s")
+        print(f"concurrent runs, a month backfill, a restart: {time.monotonic() - started:.0f} s")
         started = time.monotonic()
         a_killed_run_worker(env, instance, reference)
         print(f"a killed run worker, failed, freed and retried: {time.monotonic() - started:.0f} s")
@@ -235,19 +248,31 @@ def concurrent_runs_and_a_backfill_across_a_daemon_restart(
     instance: dg.DagsterInstance,
     reference: dict[str, dict[str, tuple[int, int]]],
 ) -> None:
-    """4 runs launched at once and a 30-day backfill of every daily asset, with the sensors
-    ticking, and the daemon restarted as soon as the first run succeeds (the backfill then
-    waiting or running): all succeed, the backfill completes in one run, no lock error, no two
-    steps in the pool at once, and the days hold what they held."""
-    days = [(YESTERDAY - timedelta(days=back)).isoformat() for back in range(1, 5)]
-    run_ids = [launch_run(env, day) for day in days]
+    """4 runs launched at once, two on the month holding yesterday and two on the month before
+    (runs of one partition at once are the contention a deployment must survive), and a backfill
+    of every days_by_month asset over the months holding the days 34 to 5 days before yesterday
+    (2 partitions, 3 when February falls inside), with the sensors ticking, and the daemon
+    restarted as soon as the first run succeeds (the backfill then waiting or running): all
+    succeed, the backfill completes in one run that planned each asset once (the webserver and
+    daemon emit one planned event per asset, not one per partition) and materialised each month
+    of each asset once, no lock error, no two steps in the pool at once, and the days hold what
+    they held."""
+    state = json.loads((Path(env["DAGSTER_HOME"]) / STATE_FILE).read_text())
+    pids = {process["role"]: process["pid"] for process in state["processes"]}
+    webserver, daemon = (process_environment(pids[role]) for role in ("webserver", "daemon"))
+    # the processes that create runs plan a partition range as one event per asset
+    assert webserver.get(PLANNED_SUBSETS) == daemon.get(PLANNED_SUBSETS) == "true"
+    running_month = month_of(YESTERDAY)
+    month_before = month_of(YESTERDAY.replace(day=1) - timedelta(days=1))
+    run_ids = [launch_run(env, month) for month in (running_month, month_before) * 2]
     daily = [
         key
-        for key in _daily_asset_keys()
+        for key in _days_by_month_asset_keys()
         if key.path[0] != "raw"  # raw tables are loaded by ingest, not per partition
     ]
     first, last = YESTERDAY - timedelta(days=34), YESTERDAY - timedelta(days=5)
-    partitions = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    partitions = sorted({month_of(day) for day in days})
     params = {
         "assetSelection": [{"path": key.path} for key in daily],
         "partitionNames": partitions,
@@ -255,7 +280,7 @@ def concurrent_runs_and_a_backfill_across_a_daemon_restart(
     }
     backfill = graphql(env, BACKFILL, {"params": params})["launchPartitionBackfill"]
     assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
-    assert len(partitions) == 30
+    assert len(partitions) in (2, 3) and len(daily) == 12
 
     wait_until(lambda: any(finished(instance, run_id) for run_id in run_ids), 300, "the first run")
     backfill_at_restart = instance.get_backfill(backfill["backfillId"]).status.value
@@ -275,6 +300,31 @@ def concurrent_runs_and_a_backfill_across_a_daemon_restart(
     runs = wait_until(everything_finished, 600, "the 4 runs and the backfill")
     assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * len(runs)
     assert len(runs) == 5  # the 4 runs and the backfill's one run: nothing launched twice
+    (backfill_run,) = [r for r in runs if r.run_id not in run_ids]
+    assert (
+        backfill_run.tags["dagster/asset_partition_range_start"],
+        backfill_run.tags["dagster/asset_partition_range_end"],
+    ) == (partitions[0], partitions[-1])
+    planned, materialised = (
+        [
+            record.event_log_entry.dagster_event
+            for record in instance.get_records_for_run(backfill_run.run_id, of_type=kind).records
+        ]
+        for kind in (
+            dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+            dg.DagsterEventType.ASSET_MATERIALIZATION,
+        )
+    )
+    # one planned event per asset, carrying the range (not one per partition per asset)
+    assert sorted(event.asset_key for event in planned) == sorted(daily)
+    assert all(event.partition is None for event in planned)
+    assert all(
+        sorted(event.partitions_subset.get_partition_keys()) == partitions for event in planned
+    )
+    # one materialisation per asset per month
+    assert sorted((event.asset_key, event.partition) for event in materialised) == sorted(
+        (key, month) for key in daily for month in partitions
+    )
     lock_errors = [
         entry
         for run in runs
@@ -296,12 +346,13 @@ def concurrent_runs_and_a_backfill_across_a_daemon_restart(
         f"{len(runs)} runs, {len(spans)} steps in the {POOL} pool ({busy:.0f} s busy over "
         f"{spans[-1][1] - spans[0][0]:.0f} s), {overlaps} overlapping, {len(lock_errors)} lock "
         f"errors, {len(ticks)} run-health ticks; the backfill was {backfill_at_restart} when "
-        "the daemon restarted"
+        f"the daemon restarted, and its run over {len(partitions)} months recorded "
+        f"{len(planned)} planned events and {len(materialised)} materialisations"
     )
     assert {day: partition_content(env, day) for day in reference} == reference
 
 
-def _daily_asset_keys() -> list[dg.AssetKey]:
+def _days_by_month_asset_keys() -> list[dg.AssetKey]:
     from nexus_pipelines.definitions import defs
     from nexus_pipelines.partitions import partitioning_name
 
@@ -310,7 +361,7 @@ def _daily_asset_keys() -> list[dg.AssetKey]:
         key
         for key in graph.get_all_asset_keys()
         if graph.get(key).is_materializable
-        and partitioning_name(graph.get(key).partitions_def) == "daily"
+        and partitioning_name(graph.get(key).partitions_def) == "days_by_month"
     ]
 
 
@@ -320,12 +371,13 @@ def finished(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun | None:
 
 
 def partition_content(env: dict[str, str], day: str) -> dict[str, tuple[int, int]]:
-    """What a day's partition holds in each daily SQL table: its rows and a hash of them all
-    (order-independent), so a partition written twice with other content shows."""
+    """What a day holds in each days_by_month SQL table (the rows whose partition column falls
+    on it): its rows and a hash of them all (order-independent), so a day written twice with
+    other content shows."""
     tables = [
         declaration
         for declaration in load_declarations()
-        if declaration.partitions == "daily" and declaration.partition_column
+        if declaration.partitions == "days_by_month" and declaration.partition_column
     ]
     # the product's own reader: it waits for a writer's lock as any reader would
     with Warehouse(database=env["NEXUS_DUCKDB_PATH"]).get_connection(read_only=True) as connection:
@@ -345,11 +397,12 @@ def a_killed_run_worker(
     reference: dict[str, dict[str, tuple[int, int]]],
 ) -> None:
     """A run worker killed with SIGKILL mid-step: the run is failed and its slot freed in time,
-    the run queued behind it completes, and the automatic retry writes what the first build of
-    that day wrote."""
+    the run queued behind it completes, and the automatic retry writes what the first build
+    wrote: the run of the month holding the day before yesterday is killed, the one holding the
+    day before it queued (one month, unless the day before yesterday is a 1st)."""
     killed_day, queued_day = [(YESTERDAY - timedelta(days=n)).isoformat() for n in (1, 2)]
-    victim = launch_run(env, killed_day)
-    queued = launch_run(env, queued_day)
+    victim = launch_run(env, month_of(date.fromisoformat(killed_day)))
+    queued = launch_run(env, month_of(date.fromisoformat(queued_day)))
 
     def executing() -> dg.DagsterRun | None:
         run = instance.get_run_by_id(victim)
@@ -386,7 +439,7 @@ def a_killed_run_worker(
         f"killed run failed {seconds_to_fail:.0f} s after SIGKILL, slot free after "
         f"{seconds_to_free:.0f} s; queued run and retry succeeded"
     )
-    for day in (killed_day, queued_day):
+    for day in reference:  # the killed and queued days among them
         assert partition_content(env, day) == reference[day], day
     assert sum(rows for rows, _ in reference[killed_day].values()) > 0
 

@@ -34,7 +34,48 @@ def assert_summary_matches_instance(env: dict[str, str], output: str) -> list[re
                 ).records
             }
             assert len(recorded) == int(line["materialized"]), line.group(0)
+            if line["window"] != "unpartitioned":  # the partition range the run was given
+                tagged = (
+                    run.tags["dagster/asset_partition_range_start"],
+                    run.tags["dagster/asset_partition_range_end"],
+                )
+                assert " .. ".join(tagged) == line["window"], line.group(0)
     return runs
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def written_partitions(env: dict[str, str], key: str) -> list[str]:
+    """The partitions the instance records as materialised for an asset."""
+    with instance_of(env) as instance:
+        return sorted(instance.get_materialized_partitions(dg.AssetKey(key.split("/"))))
+
+
+def days_rewritten(env: dict[str, str], run_id: str, key: str) -> set[str]:
+    """The days an asset's materialisations in a run say they rewrote (`run_window`)."""
+    with instance_of(env) as instance:
+        records = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+    return {
+        record.event_log_entry.asset_materialization.metadata["run_window"].value
+        for record in records
+        if record.event_log_entry.asset_materialization.asset_key == dg.AssetKey(key.split("/"))
+    }
+
+
+def dau_against_raw_events(env: dict[str, str]) -> tuple[list[tuple], list[tuple]]:
+    """The days with active users, and the days raw.events has events on (UTC)."""
+    active = query(
+        env,
+        "select activity_date from growth.daily_active_users where active_users > 0 order by 1",
+    )
+    loaded = query(
+        env, "select distinct timezone('UTC', occurred_at)::date from raw.events order by 1"
+    )
+    return active, loaded
 
 
 @pytest.fixture(scope="module")
@@ -76,12 +117,19 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     assert "40 files (0 loaded, 40 already loaded, 0 rejected)" in first
     runs = assert_summary_matches_instance(env, first)
     assert [(run["partitioning"], run["status"]) for run in runs] == [
-        ("daily", "SUCCESS"),
+        ("days_by_month", "SUCCESS"),
         ("monthly", "SUCCESS"),
     ]
-    # the data's own range, not the founding date's: 60 daily partitions, ending yesterday
-    first_day = (YESTERDAY - timedelta(days=DAYS - 1)).isoformat()
-    assert runs[0]["window"] == f"{first_day} .. {YESTERDAY.isoformat()}"
+    # the data's own range, not the founding date's, widened to whole months: the months from
+    # the data's first day's to the running one (its days up to yesterday), and for the monthly
+    # assets the complete months of that range (the running month is not one)
+    first_day = YESTERDAY - timedelta(days=DAYS - 1)
+    today = YESTERDAY + timedelta(days=1)
+    last_complete_month = month_of(month_of(today) - timedelta(days=1))
+    assert [run["window"] for run in runs] == [
+        f"{month_of(first_day)} .. {month_of(YESTERDAY)}",
+        f"{month_of(first_day)} .. {last_complete_month}",
+    ]
     assert "Done: " in first and " 0 failed" in first
     with instance_of(env) as instance:
         every_key = {
@@ -90,15 +138,36 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
             if instance.get_latest_materialization_event(key) is not None
         }
     assert len(every_key) == 90  # 40 raw tables (reported by the ingest) and 50 derived assets
-
-    assert (
-        query(
-            env,
-            "select count(*), count(*) filter (where active_users > 0) "
-            "from growth.daily_active_users",
-        )[0][0]
-        == DAYS
-    )
+    months = [month_of(first_day)]
+    while months[-1] < month_of(YESTERDAY):
+        months.append(month_of(months[-1] + timedelta(days=31)))
+    assert written_partitions(env, "growth/daily_active_users") == [str(m) for m in months]
+    assert written_partitions(env, "revenue/mrr_monthly") == [
+        str(m) for m in months if m <= last_complete_month
+    ]
+    # DAU: a row for every day of those months up to yesterday and the 3 look-back days before
+    # them (0 before the data's first day),
+    # users active on exactly the days the loaded events fall on
+    # ... and the 3 days before the first month (its look-back for late events)
+    assert days_rewritten(env, runs[0]["run_id"], "growth/daily_active_users") == {
+        f"[{month_of(first_day) - timedelta(days=3)}, {today})"
+    }
+    assert query(
+        env,
+        "select min(activity_date), max(activity_date), count(*), count(distinct activity_date), "
+        f"count(*) filter (where activity_date < '{first_day}' and active_users = 0) "
+        "from growth.daily_active_users",
+    ) == [
+        (
+            month_of(first_day) - timedelta(days=3),
+            YESTERDAY,
+            (today - month_of(first_day)).days + 3,
+            (today - month_of(first_day)).days + 3,
+            (first_day - month_of(first_day)).days + 3,
+        )
+    ]
+    active, loaded = dau_against_raw_events(env)
+    assert active == loaded and loaded[0][0] == first_day and loaded[-1][0] == YESTERDAY
     assert query(env, "select count(*) from revenue.mrr_monthly")[0][0] >= 1
     assert query(env, "select count(*) from reporting.cadence_reviews")[0][0] == 5
 
@@ -114,7 +183,12 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     again = nexus(env, "materialize", "--start", start)
     assert "40 files (0 loaded, 40 already loaded, 0 rejected)" in again
     runs = assert_summary_matches_instance(env, again)
-    assert runs[0]["window"] == f"{start} .. {YESTERDAY.isoformat()}"
+    assert runs[0]["window"] == f"{month_of(date.fromisoformat(start))} .. {month_of(YESTERDAY)}"
+    # the month holding those days is rewritten whole, its days up to yesterday, and the
+    # 3 days before it (DAU's look-back for late events)
+    assert days_rewritten(env, runs[0]["run_id"], "growth/daily_active_users") == {
+        f"[{month_of(date.fromisoformat(start)) - timedelta(days=3)}, {today})"
+    }
     assert snapshot(env) == before
 
     # an engineer re-running those days without touching the landing folder
@@ -161,21 +235,37 @@ def test_revenue_only_company_gets_its_revenue_metrics(tmp_path: Path) -> None:
 
 
 def test_history_ending_years_ago(tmp_path: Path) -> None:
-    """A company's export of 2018, founded mid-month: materialised over its own days only (its
-    founding month included), scored as of its last day by default and as of any day asked for."""
+    """A company's export of 2018-01-15..2018-03-15, founded 2018-01-15: materialised over its
+    own months only (January to March, the founding month included), the first starting at the
+    founding date, March whole (DAU 0 after the export's last day); scored as of its last day by
+    default and as of any day asked for."""
     env = deployment(tmp_path, NEXUS_FOUNDED_ON="2018-01-15")
     landing = env["NEXUS_LANDING_DIR"]
     args = ["--users", "300", "--days", str(DAYS), "--start", "2018-01-15", "--seed", "5"]
     nexus(env, "generate", *args, "--out", landing)
     output = nexus(env, "materialize")
     runs = assert_summary_matches_instance(env, output)
-    assert [run["window"] for run in runs] == [
-        "2018-01-15 .. 2018-03-15",
-        "2018-01-01 .. 2018-03-01",  # monthly: January (the founding month) to March
+    assert [(run["partitioning"], run["window"]) for run in runs] == [
+        ("days_by_month", "2018-01-01 .. 2018-03-01"),
+        ("monthly", "2018-01-01 .. 2018-03-01"),  # January (the founding month) to March
     ]
+    months = ["2018-01-01", "2018-02-01", "2018-03-01"]
+    assert written_partitions(env, "growth/daily_active_users") == months
+    assert written_partitions(env, "revenue/mrr_monthly") == months
+    assert days_rewritten(env, runs[0]["run_id"], "growth/daily_active_users") == {
+        "[2018-01-15, 2018-04-01)"
+    }
+    # 17 days of January from the 15th, 28 of February, 31 of March: 76 rows; the 16 after
+    # 03-15 have no events
     assert query(
-        env, "select min(activity_date), max(activity_date) from growth.daily_active_users"
-    )[0] == (date(2018, 1, 15), date(2018, 3, 15))
+        env,
+        "select min(activity_date), max(activity_date), count(*), count(distinct activity_date), "
+        "count(*) filter (where activity_date > '2018-03-15' and active_users = 0) "
+        "from growth.daily_active_users",
+    ) == [(date(2018, 1, 15), date(2018, 3, 31), 76, 76, 16)]
+    active, loaded = dau_against_raw_events(env)
+    assert active == loaded and loaded[0][0] == date(2018, 1, 15)
+    assert loaded[-1][0] == date(2018, 3, 15)
 
     latest = json.loads(nexus(env, "scorecard", "--json"))
     assert {record["as_of"] for record in latest} == {"2018-03-15"}

@@ -1,10 +1,12 @@
 """The generator's output is pinned to the byte: a refactor that moves one random draw fails here.
 
-The digests in fixtures/generator_sha256.json were recorded from the generator before it was split
-into a package by domain (the single-module nexus_pipelines/generator.py at commit c6515e8), so
-the package is held to exactly what it replaced. The events file's bytes also depend on the
-pinned numpy, pandas and pyarrow versions (pyproject.toml): a deliberate upgrade or data change
-re-records them with the generator at that commit.
+The digests in fixtures/generator_sha256.json were recorded from the generator as it was split into
+a package by domain, held to what the single-module nexus_pipelines/generator.py (commit c6515e8)
+wrote, except for the order of tied rows: events and feature usage are sorted by (user, time) with
+a stable sort, so rows with the same key keep their generation order. numpy's default sort left
+that order to the processor (AVX2 and AVX-512 machines wrote different files from the same seed).
+Checked the same with numpy's AVX-512 and AVX2 code paths turned off (NPY_DISABLE_CPU_FEATURES).
+The parquet bytes also depend on the pinned pyarrow; a deliberate upgrade re-records them.
 """
 
 from __future__ import annotations

@@ -158,8 +158,9 @@ def company(warehouse: Warehouse) -> Warehouse:
     load_raw(warehouse)
     feed, *_ = build_assets(project())
     materialize(warehouse, [feed, *(sql_asset(name) for name in UNPARTITIONED)])
+    # the partition of March: every day of March (month keys name the partitions)
     for name in ("uptime_daily", "latency_daily", "deployments_daily", "support_daily"):
-        materialize(warehouse, [sql_asset(name)], "2025-03-01", "2025-03-03")
+        materialize(warehouse, [sql_asset(name)], "2025-03-01", "2025-03-01")
     return warehouse
 
 
@@ -229,12 +230,18 @@ def test_incidents_crossing_midnight_open_and_unacknowledged(company) -> None:
 
 
 def test_dora_counts_the_incident_causing_deploy_and_skips_zero_lead_time(company) -> None:
-    assert rows(
+    """March's partition holds every day of March: 03-01 dep_1 (caused inc_1); 03-02 dep_2
+    (rolled back) and dep_3 successful, dep_4 failed, dep_5 on staging not counted; the other 29
+    days have no production deployment: 0 of each."""
+    daily = rows(
         company,
         "select deploy_date::varchar, successful_deployments, failed_deployments, "
         "rolled_back_deployments, incident_causing_deployments "
         "from reliability.deployments_daily order by 1",
-    ) == [("2025-03-01", 1, 0, 0, 1), ("2025-03-02", 2, 1, 1, 0), ("2025-03-03", 0, 0, 0, 0)]
+    )
+    assert [row[0] for row in daily] == [f"2025-03-{day:02d}" for day in range(1, 32)]
+    assert daily[:2] == [("2025-03-01", 1, 0, 0, 1), ("2025-03-02", 2, 1, 1, 0)]
+    assert {row[1:] for row in daily[2:]} == {(0, 0, 0, 0)}
     assert rows(
         company,
         "select deployments, changes, lead_time_median_hours, failed_changes, "
@@ -266,7 +273,20 @@ def test_scorecard_values_by_hand(company) -> None:
     assert second["support_resolution_hours"] == pytest.approx(6.0)
 
 
+def section(report: str, title: str) -> list[str]:
+    """The lines of one section of a rendered report, up to the next section."""
+    lines = report.splitlines()
+    start = lines.index(f"## {title}") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return [line for line in lines[start:end] if line]
+
+
 def test_reports_render_for_the_analyst(company) -> None:
+    """The support summary's last 14 days are the newest 14 rows of support_daily: March's
+    partition holds every day of March, and after 03-02 no ticket was created or resolved, so
+    03-31 back to 03-18 show 0 created, 0 outage, 0 resolved, no share, median or satisfaction,
+    and no spike. Open tickets: only t3 (t4 was closed by the bot), priority normal, never
+    answered and past the 4 h target."""
     health, support = (a for a in build_report_assets() if a.key.path[0] != "reporting")
     result = dg.materialize([health, support], resources={"warehouse": company})
     assert result.success
@@ -277,12 +297,30 @@ def test_reports_render_for_the_analyst(company) -> None:
     assert (
         "inc_3" in reports["reliability"] and "unacknowledged past target" in reports["reliability"]
     )
-    assert "Support ticket summary" in reports["support"] and "2025-03-02" in reports["support"]
+    support_report = reports["support"]
+    assert support_report.startswith("# Support ticket summary, ")
+    header, rule, *days = section(support_report, "Last 14 days")
+    assert header == (
+        "| summary_date | tickets_created | outage_tickets | first_response_within_target_pct "
+        "| first_response_median_hours | tickets_resolved | resolution_median_hours "
+        "| satisfaction_mean | csat_pct | is_spike |"
+    )
+    assert rule == "|" + "---|" * 10
+    assert days == [f"| 2025-03-{d} | 0 | 0 |  |  | 0 |  |  |  | no |" for d in range(31, 17, -1)]
+    assert section(support_report, "Open tickets by priority") == [
+        "| priority | open_tickets | awaiting_first_response | past_first_response_target |",
+        "|---|---|---|---|",
+        "| normal | 1 | 1 | 1 |",
+    ]
+    assert section(support_report, "Recent spikes against the trailing baseline") == ["_no rows_"]
 
 
 def test_a_spike_stands_out_from_its_trailing_baseline(warehouse: Warehouse) -> None:
-    """2 tickets a day 03-03..03-31, then 12 on 04-01. Each day's baseline is the 28 days before
-    it: 2 a day (sd 0) for both 03-31 and 04-01; 12 > 2 + 3 x 0 and 12 >= 10, a spike; 2 is not."""
+    """2 tickets a day 03-03..03-31, then 12 on 04-01; the run writes March and April, every day.
+    Each day's baseline is the 28 days before it: 2 a day (sd 0) for both 03-31 and 04-01;
+    12 > 2 + 3 x 0 and 12 >= 10, a spike; 2 is not. 04-02 (0 tickets): 27 days of 2 and the 12,
+    mean 66 / 28. No other day is a spike: March's days have at most 2 tickets (under the
+    minimum of 10), April's after the 1st none."""
     with warehouse.get_connection() as connection:
         ensure_ingest_tables(connection)
         quiet = [
@@ -297,12 +335,25 @@ def test_a_spike_stands_out_from_its_trailing_baseline(warehouse: Warehouse) -> 
             quiet + busy,
         )
     materialize(warehouse, [sql_asset("ticket_facts")])
-    materialize(warehouse, [sql_asset("support_daily")], "2025-03-31", "2025-04-01")
+    materialize(warehouse, [sql_asset("support_daily")], "2025-03-01", "2025-04-01")
     assert rows(
         warehouse,
         "select summary_date::varchar, tickets_created, baseline_mean, is_spike "
-        "from support.support_daily order by 1",
-    ) == [("2025-03-31", 2, 2.0, False), ("2025-04-01", 12, 2.0, True)]
+        "from support.support_daily where summary_date between '2025-03-31' and '2025-04-02' "
+        "order by 1",
+    ) == [
+        ("2025-03-31", 2, 2.0, False),
+        ("2025-04-01", 12, 2.0, True),
+        ("2025-04-02", 0, pytest.approx(66 / 28), False),
+    ]
+    assert rows(
+        warehouse,
+        "select count(*), count(distinct summary_date), min(summary_date)::varchar, "
+        "max(summary_date)::varchar, sum(tickets_created) from support.support_daily",
+    ) == [(61, 61, "2025-03-01", "2025-04-30", 29 * 2 + 12)]
+    assert rows(
+        warehouse, "select summary_date::varchar from support.support_daily where is_spike"
+    ) == [("2025-04-01",)]
 
 
 def test_feed_incidents_join_the_export_and_reloading_changes_nothing(company: Warehouse) -> None:

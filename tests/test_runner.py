@@ -1,16 +1,17 @@
 """`nexus materialize` plans runs: one partitioning per run, upstream runs first.
 
-Hand-worked graph: raw (unpartitioned) -> a (daily) -> b (unpartitioned) -> c (monthly) -> d
-(unpartitioned), and e (unpartitioned, no upstream). A daily run can hold raw, e, a and b (c is
-monthly, d needs c); a monthly run could hold only raw and e (c needs b, which needs a). The
-larger goes first: daily {a, b, e, raw}, then monthly {c, d}. Independent chains of two
-partitionings (f daily, g monthly below) each take one run rather than alternating.
+Hand-worked graph: raw (unpartitioned) -> a (days_by_month) -> b (unpartitioned) -> c (monthly)
+-> d (unpartitioned), and e (unpartitioned, no upstream). A days_by_month run can hold raw, e, a
+and b (c is monthly, d needs c); a monthly run could hold only raw and e (c needs b, which needs
+a). The larger goes first: days_by_month {a, b, e, raw}, then monthly {c, d}. Independent chains
+of two partitionings (f days_by_month, g monthly below) each take one run rather than
+alternating.
 """
 
 import dagster as dg
 import pytest
 
-from nexus_pipelines.partitions import DAILY, MONTHLY
+from nexus_pipelines.partitions import DAYS_BY_MONTH, MONTHLY
 from nexus_pipelines.runner import _readers_of_nothing_partitioned, plan_runs
 
 
@@ -18,7 +19,7 @@ from nexus_pipelines.runner import _readers_of_nothing_partitioned, plan_runs
 def raw_src() -> None: ...
 
 
-@dg.asset(deps=[raw_src], partitions_def=DAILY)
+@dg.asset(deps=[raw_src], partitions_def=DAYS_BY_MONTH)
 def a() -> None: ...
 
 
@@ -44,12 +45,12 @@ def names(run) -> list[str]:
 
 def test_runs_follow_dependencies_with_one_partitioning_each() -> None:
     runs = plan_runs([raw_src, a, b, c, d, e])
-    assert [run.partitioning for run in runs] == ["daily", "monthly"]
+    assert [run.partitioning for run in runs] == ["days_by_month", "monthly"]
     assert names(runs[0]) == ["a", "b", "e", "raw/src"]
     assert names(runs[1]) == ["c", "d"]
 
 
-@dg.asset(deps=[a], partitions_def=DAILY)
+@dg.asset(deps=[a], partitions_def=DAYS_BY_MONTH)
 def f() -> None: ...
 
 
@@ -61,19 +62,20 @@ def g() -> None: ...
 def h() -> None: ...
 
 
-@dg.asset(deps=[h], partitions_def=DAILY)
+@dg.asset(deps=[h], partitions_def=DAYS_BY_MONTH)
 def i() -> None: ...
 
 
 def test_independent_chains_do_not_alternate() -> None:
-    """raw -> a -> f (daily chain); raw -> g (monthly) -> h -> i (daily, needs the monthly).
-    A daily run first could hold raw, a, f (i waits on g); a monthly run first raw, g, h. Tie at
-    three: the coarser (monthly) goes first, and then one daily run takes a, f and i: two runs,
-    where daily first would have needed three (daily, monthly, daily)."""
+    """raw -> a -> f (days_by_month chain); raw -> g (monthly) -> h -> i (days_by_month, needs
+    the monthly). A days_by_month run first could hold raw, a, f (i waits on g); a monthly run
+    first raw, g, h. Tie at three: the coarser (monthly) goes first, and then one days_by_month
+    run takes a, f and i: two runs, where days_by_month first would have needed three
+    (days_by_month, monthly, days_by_month)."""
     runs = plan_runs([raw_src, a, f, g, h, i])
     assert [(run.partitioning, names(run)) for run in runs] == [
         ("monthly", ["g", "h", "raw/src"]),
-        ("daily", ["a", "f", "i"]),
+        ("days_by_month", ["a", "f", "i"]),
     ]
 
 

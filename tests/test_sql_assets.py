@@ -1,4 +1,6 @@
 """The SQL asset pattern on its first slice (DAU, signups by channel), with hand-worked answers.
+Tables of daily rows are partitioned by month (keys "2025-03-01", ...): a run of a month writes
+every day of it.
 
 Raw data used by every test (times UTC):
   users  u1 2025-03-01 10:00 organic | u2 2025-03-01 23:30 paid_search
@@ -6,7 +8,8 @@ Raw data used by every test (times UTC):
   events u1 03-01 10:05, u1 03-01 15:00, u2 03-02 00:10 (after midnight UTC), u3 03-02 13:00,
          u1 03-02 18:00, u4 03-02 20:00 (before u4's signup), u99 03-02 10:00 (unknown user),
          u4 03-03 09:30
-By hand, UTC:  DAU 03-01 = 1 (u1), 03-02 = 3 (u1, u2, u3), 03-03 = 1 (u4), 03-04 = 0.
+By hand, UTC:  DAU 03-01 = 1 (u1), 03-02 = 3 (u1, u2, u3), 03-03 = 1 (u4), and 0 on each of the
+               other 28 days of March (03-04 .. 03-31; days without events show 0): 31 rows.
 In New York (UTC-5 before 9 March 2025): u2's 00:10 event is 03-01 19:10, so
                DAU 03-01 = 2 (u1, u2), 03-02 = 2 (u1, u3), 03-03 = 1 (u4: 04:30 local).
 Signups UTC: 03-01 organic 1, paid_search 1; 03-02 referral 1, social 1; 03-03 organic 1.
@@ -46,24 +49,35 @@ EVENTS = [
     (7, 99, "2025-03-02 10:00:00+00"),
     (8, 4, "2025-03-03 09:30:00+00"),
 ]
-DAYS = ["2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04"]
+MARCH, APRIL, MAY = "2025-03-01", "2025-04-01", "2025-05-01"  # month partition keys
+# DAU counts the user-days of growth.user_activity_days, and like it rewrites the 3 days before its
+# month (growth_late_event_days): 02-26..02-28 have no events, so 0.
+MARCH_DAU = (
+    [(date(2025, 2, day), 0) for day in (26, 27, 28)]
+    + [(date(2025, 3, 1), 1), (date(2025, 3, 2), 3), (date(2025, 3, 3), 1)]
+    + [(date(2025, 3, day), 0) for day in range(4, 32)]
+)
+# what a table's query reads that the test must build first
+UPSTREAM = {"daily_active_users": ["user_activity_days"]}
 
 
 def declaration(name: str):
     return next(d for d in load_declarations() if d.name == name)
 
 
-def load_raw(warehouse: Warehouse) -> None:
+def load_raw(
+    warehouse: Warehouse, users: list[tuple] = USERS, events: list[tuple] = EVENTS
+) -> None:
     with warehouse.get_connection() as connection:
         for table in load_contract().values():
             connection.execute(table.ddl())
-        for user_id, signup_at, channel in USERS:
+        for user_id, signup_at, channel in users:
             connection.execute(
                 "insert into raw.users "
                 "values ($1, $2, $3, null, 'free', 'self_serve', 'DE', 'core')",
                 [user_id, signup_at, channel],
             )
-        for event_id, user_id, occurred_at in EVENTS:
+        for event_id, user_id, occurred_at in events:
             connection.execute(
                 "insert into raw.events values ($1, $2, $3, 'session_start', 'core')",
                 [event_id, user_id, occurred_at],
@@ -75,9 +89,13 @@ def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+def with_upstream(name: str) -> list[dg.AssetsDefinition]:
+    return [build_sql_asset(declaration(n)) for n in [*UPSTREAM.get(name, []), name]]
+
+
 def materialize_range(warehouse: Warehouse, name: str, first: str, last: str) -> None:
     result = dg.materialize(
-        [build_sql_asset(declaration(name))],
+        with_upstream(name),
         resources={"warehouse": warehouse},
         tags={
             "dagster/asset_partition_range_start": first,
@@ -85,19 +103,18 @@ def materialize_range(warehouse: Warehouse, name: str, first: str, last: str) ->
         },
     )
     assert result.success
-    checks = result.get_asset_check_evaluations()
+    # the named asset's own checks (user_activity_days' WARN check flags u4's event before signup)
+    key = declaration(name).asset_key
+    checks = [check for check in result.get_asset_check_evaluations() if check.asset_key == key]
     assert checks and all(check.passed for check in checks)
 
 
 def test_daily_active_users_by_hand_in_utc(warehouse: Warehouse) -> None:
+    """The March partition: DAU 1, 3, 1 on 03-01..03-03 and 0 on 03-04..03-31 (module
+    docstring), 31 rows, and the 3 look-back days before March at 0: 34 rows, none after March."""
     load_raw(warehouse)
-    materialize_range(warehouse, "daily_active_users", DAYS[0], DAYS[-1])
-    assert rows(warehouse, "select * from growth.daily_active_users order by 1") == [
-        (date(2025, 3, 1), 1),
-        (date(2025, 3, 2), 3),
-        (date(2025, 3, 3), 1),
-        (date(2025, 3, 4), 0),
-    ]
+    materialize_range(warehouse, "daily_active_users", MARCH, MARCH)
+    assert rows(warehouse, "select * from growth.daily_active_users order by 1") == MARCH_DAU
 
 
 HOLD_THE_LOCK = """
@@ -123,9 +140,9 @@ def test_a_step_that_finds_the_warehouse_locked_is_retried_once_the_lock_is_gone
     try:
         assert holder.stdout.readline().strip() == "held"
         result = dg.materialize(
-            [build_sql_asset(declaration("daily_active_users"))],
+            with_upstream("daily_active_users"),
             resources={"warehouse": warehouse},
-            partition_key=DAYS[1],
+            partition_key=MARCH,
         )
     finally:
         holder.wait(timeout=30)
@@ -133,17 +150,34 @@ def test_a_step_that_finds_the_warehouse_locked_is_retried_once_the_lock_is_gone
     retries = [
         e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY
     ]
+    # the first step to open the warehouse meets the lock; once retried, the run goes on
     assert len(retries) == 1 and "lock" in str(retries[0].event_specific_data.error).lower()
-    assert rows(warehouse, "select * from growth.daily_active_users") == [(date(2025, 3, 2), 3)]
+    assert rows(warehouse, "select * from growth.daily_active_users order by 1") == MARCH_DAU
+
+
+LATER_EVENTS = [
+    (10, 3, "2025-03-31 08:00:00+00"),
+    (11, 1, "2025-03-31 09:00:00+00"),
+    (12, 2, "2025-05-10 12:00:00+00"),
+    (13, 2, "2025-05-10 13:00:00+00"),
+    (14, 5, "2025-05-31 23:00:00+00"),
+]
 
 
 def test_each_partition_of_a_range_run_carries_its_own_rows_and_headline(
     warehouse: Warehouse, tmp_path
 ) -> None:
-    """One run over 03-01..03-04, read back from a real instance. By hand (module docstring):
-    user-days 03-01 u1 (2 events) | 03-02 u2, u3, u1 (1 event each; u4 before signup and u99
-    unknown left out) | 03-03 u4 (1) | 03-04 none; DAU 1, 3, 1, 0."""
-    load_raw(warehouse)
+    """One run over March..May 2025, read back from a real instance, with the module's events
+    and five more: u3 and u1 on 03-31, u2 twice on 05-10, u5 on 05-31; none in April. By hand:
+    user_activity_days (user-days; headline qualifying_events = sum of events)
+      March 03-01 u1 (2 events) | 03-02 u1, u2, u3 (1 each; u4 before signup and u99 unknown
+            left out) | 03-03 u4 (1) | 03-31 u1, u3 (1 each): 1 + 3 + 1 + 2 = 7 rows, 8 events
+      April no user-days: 0 rows, and no events to sum: the headline has no value (null, not 0)
+      May   05-10 u2 (2) | 05-31 u5 (1): 2 rows, 3 events
+    daily_active_users (a row every day; headline active_users_last_day = DAU on the last day)
+      March 31 rows, DAU 03-31 = 2 (u1, u3) | April 30 rows, DAU 04-30 = 0 (a real 0: the
+      row exists) | May 31 rows, DAU 05-31 = 1 (u5)."""
+    load_raw(warehouse, events=EVENTS + LATER_EVENTS)
     (tmp_path / "dagster_home").mkdir()
     instance = dg.DagsterInstance.local_temp(tempdir=str(tmp_path / "dagster_home"))
     assets = [build_sql_asset(declaration(n)) for n in ("user_activity_days", "daily_active_users")]
@@ -152,35 +186,45 @@ def test_each_partition_of_a_range_run_carries_its_own_rows_and_headline(
         resources={"warehouse": warehouse},
         instance=instance,
         tags={
-            "dagster/asset_partition_range_start": DAYS[0],
-            "dagster/asset_partition_range_end": DAYS[-1],
+            "dagster/asset_partition_range_start": MARCH,
+            "dagster/asset_partition_range_end": MAY,
         },
     )
     assert result.success
 
-    def by_partition(name: str, label: str) -> dict[str, float]:
+    def shown(name: str) -> dict[str, dict[str, dg.MetadataValue]]:
         records = instance.fetch_materializations(dg.AssetKey(["growth", name]), limit=50).records
-        return {r.partition_key: r.asset_materialization.metadata[label].value for r in records}
+        return {r.partition_key: r.asset_materialization.metadata for r in records}
 
-    assert by_partition("user_activity_days", "dagster/row_count") == dict(
-        zip(DAYS, [1, 3, 1, 0], strict=True)
-    )
-    assert by_partition("user_activity_days", "qualifying_events") == dict(
-        zip(DAYS, [2.0, 3.0, 1.0, 0.0], strict=True)
-    )
-    assert by_partition("daily_active_users", "active_users_last_day") == dict(
-        zip(DAYS, [1.0, 3.0, 1.0, 0.0], strict=True)
-    )
-    records = instance.fetch_materializations(
-        dg.AssetKey(["growth", "daily_active_users"]), limit=50
-    )
-    shown = {r.partition_key: r.asset_materialization.metadata for r in records.records}
+    activity, dau = shown("user_activity_days"), shown("daily_active_users")
+    assert {key: m["dagster/row_count"].value for key, m in activity.items()} == {
+        MARCH: 7,
+        APRIL: 0,
+        MAY: 2,
+    }
+    assert {key: m["qualifying_events"] for key, m in activity.items()} == {
+        MARCH: dg.MetadataValue.float(8.0),
+        APRIL: dg.MetadataValue.null(),
+        MAY: dg.MetadataValue.float(3.0),
+    }
+    assert isinstance(activity[APRIL]["qualifying_events"], dg.NullMetadataValue)
+    assert {key: m["dagster/row_count"].value for key, m in dau.items()} == {
+        MARCH: 31,
+        APRIL: 30,
+        MAY: 31,
+    }
+    assert {key: m["active_users_last_day"] for key, m in dau.items()} == {
+        MARCH: dg.MetadataValue.float(2.0),
+        APRIL: dg.MetadataValue.float(0.0),
+        MAY: dg.MetadataValue.float(1.0),
+    }
     # the newest partition alone carries a preview (of its own rows) and the schema
-    assert [day for day, metadata in shown.items() if "preview" in metadata] == [DAYS[-1]]
-    assert "2025-03-04 | 0" in shown[DAYS[-1]]["preview"].value
-    assert "dagster/column_schema" not in shown[DAYS[0]]
+    assert [key for key, metadata in dau.items() if "preview" in metadata] == [MAY]
+    preview = dau[MAY]["preview"].value
+    assert "2025-05-31 | 1" in preview and "2025-04" not in preview
+    assert "dagster/column_schema" in dau[MAY] and "dagster/column_schema" not in dau[MARCH]
     # the SQL is the asset's, once, not every event's
-    assert not any("sql" in metadata for metadata in shown.values())
+    assert not any("sql" in metadata for metadata in dau.values())
     (spec,) = assets[1].specs
     assert "select" in spec.metadata["sql"].value
 
@@ -200,6 +244,7 @@ def test_event_after_midnight_utc_counts_on_previous_day_in_new_york(
     load_raw(warehouse)
     start, end = new_york_window(date(2025, 3, 1), date(2025, 3, 4))
     with warehouse.get_connection() as connection:
+        write_window(connection, declaration("user_activity_days"), start, end)
         written = write_window(connection, declaration("daily_active_users"), start, end)
     assert written == 3
     assert rows(warehouse, "select * from growth.daily_active_users order by 1") == [
@@ -211,7 +256,7 @@ def test_event_after_midnight_utc_counts_on_previous_day_in_new_york(
 
 def test_signups_by_channel_by_hand(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     load_raw(warehouse)
-    materialize_range(warehouse, "signups_by_channel_daily", DAYS[0], DAYS[-1])
+    materialize_range(warehouse, "signups_by_channel_daily", MARCH, MARCH)
     assert rows(warehouse, "select * from growth.signups_by_channel_daily order by 1, 2") == [
         (date(2025, 3, 1), "organic", 1),
         (date(2025, 3, 1), "paid_search", 1),
@@ -233,39 +278,50 @@ def test_signups_by_channel_by_hand(warehouse: Warehouse, monkeypatch: pytest.Mo
     ]
 
 
-@pytest.mark.parametrize("name", ["daily_active_users", "signups_by_channel_daily"])
-def test_backfill_over_a_range_equals_each_day_on_its_own(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, name: str
+@pytest.mark.parametrize(
+    ("name", "rows_by_hand"), [("daily_active_users", 64), ("signups_by_channel_daily", 6)]
+)
+def test_backfill_over_a_range_equals_each_partition_on_its_own(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, name: str, rows_by_hand: int
 ) -> None:
+    """March..April in one run, and each month in its own run in a shuffled order, write the
+    same rows. With u6 signing up (paid_search) and active on 04-30, by hand: DAU has a row for
+    every day, 3 look-back days before March + 31 + 30 = 64; signups 5 rows in March (module
+    docstring) + 1 on 04-30 = 6."""
+    users = [*USERS, (6, "2025-04-30 20:00:00+00", "paid_search")]
+    events = [*EVENTS, (10, 6, "2025-04-30 21:00:00+00")]
     backfilled = Warehouse(database=str(tmp_path / "backfill.duckdb"))
-    day_by_day = Warehouse(database=str(tmp_path / "daily.duckdb"))
-    for target in (backfilled, day_by_day):
-        load_raw(target)
-    materialize_range(backfilled, name, DAYS[0], DAYS[-1])
-    for day in random.Random(3).sample(DAYS, len(DAYS)):
-        materialize_range(day_by_day, name, day, day)
+    by_partition = Warehouse(database=str(tmp_path / "by_partition.duckdb"))
+    for target in (backfilled, by_partition):
+        load_raw(target, users, events)
+    materialize_range(backfilled, name, MARCH, APRIL)
+    for month in random.Random(3).sample([MARCH, APRIL], 2):
+        materialize_range(by_partition, name, month, month)
     table = declaration(name).qualified_name
     expected = rows(backfilled, f"select * from {table} order by all")
-    assert len(expected) >= 4
-    assert rows(day_by_day, f"select * from {table} order by all") == expected
+    assert len(expected) == rows_by_hand
+    assert rows(by_partition, f"select * from {table} order by all") == expected
 
 
 def test_rerunning_a_partition_changes_nothing_and_late_data_is_picked_up(
     warehouse: Warehouse,
 ) -> None:
+    """March written, then March again: the same 34 rows (3 look-back days and 31). A late event
+    of u5 on 03-02 arrives and March is re-run: DAU 03-02 goes from 3 to 4 (u1, u2, u3, u5),
+    every other day of the month stays as it was."""
     load_raw(warehouse)
-    materialize_range(warehouse, "daily_active_users", DAYS[0], DAYS[-1])
+    materialize_range(warehouse, "daily_active_users", MARCH, MARCH)
     before = rows(warehouse, "select * from growth.daily_active_users order by all")
-    materialize_range(warehouse, "daily_active_users", "2025-03-02", "2025-03-02")
+    assert before == MARCH_DAU
+    materialize_range(warehouse, "daily_active_users", MARCH, MARCH)
     assert rows(warehouse, "select * from growth.daily_active_users order by all") == before
     with warehouse.get_connection() as connection:  # a late event for u5 on 03-02
         connection.execute(
             "insert into raw.events values (9, 5, '2025-03-02 23:00:00+00', 'session_start', 'x')"
         )
-    materialize_range(warehouse, "daily_active_users", "2025-03-02", "2025-03-02")
-    after = dict(rows(warehouse, "select * from growth.daily_active_users"))
-    assert after[date(2025, 3, 2)] == 4
-    assert after[date(2025, 3, 1)] == 1 and after[date(2025, 3, 4)] == 0
+    materialize_range(warehouse, "daily_active_users", MARCH, MARCH)
+    after = rows(warehouse, "select * from growth.daily_active_users order by all")
+    assert after == [(day, 4 if day == date(2025, 3, 2) else dau) for day, dau in MARCH_DAU]
 
 
 def test_a_query_returning_rows_outside_its_window_is_refused(warehouse: Warehouse) -> None:

@@ -3,9 +3,8 @@ the previous rows in place; a partition window carries the timezone it was cut i
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
@@ -26,10 +25,10 @@ sql_assets:
   - name: local_days
     owner: Sprint Prioritizer
     cadence: daily
-    partitions: daily
+    partitions: days_by_month
     partition_column: day
     key: [day]
-    description: The reporting day each window covers, and the zone it was cut in.
+    description: The reporting days each window covers, and the zone it was cut in.
 """
 
 
@@ -41,8 +40,9 @@ def delivery_project(root: Path) -> Project:
         "select ticket_id, points from delivery.tickets\n"
     )
     (root / "sql" / "delivery" / "local_days.sql").write_text(
-        "select timezone($reporting_timezone, $window_start)::date as day, "
-        "$reporting_timezone as zone\n"
+        "select day::date as day, $reporting_timezone as zone from range("
+        "timezone($reporting_timezone, $window_start)::date, "
+        "timezone($reporting_timezone, $window_end)::date, interval 1 day) as days(day)\n"
     )
     return Project(root)
 
@@ -84,21 +84,40 @@ def test_a_failing_key_check_fails_the_run_and_keeps_what_the_table_had(tmp_path
         assert connection.execute("from delivery.board").fetchall() == [("T-1", 3)]
 
 
-@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "UTC"])
-def test_the_window_binds_the_timezone_it_was_cut_in(tmp_path: Path, zone: str) -> None:
-    """Midnight of 2026-01-05 in the zone is still 2026-01-05 there (in UTC it is 01-04 15:00 for
-    Tokyo, 01-05 05:00 for New York): the query sees the window's zone, not the settings'."""
+@pytest.mark.parametrize(
+    ("zone", "starts_utc", "ends_utc"),
+    [
+        (
+            "America/New_York",
+            datetime(2026, 1, 1, 5, tzinfo=UTC),
+            datetime(2026, 2, 1, 5, tzinfo=UTC),
+        ),
+        (
+            "Asia/Tokyo",
+            datetime(2025, 12, 31, 15, tzinfo=UTC),
+            datetime(2026, 1, 31, 15, tzinfo=UTC),
+        ),
+        ("UTC", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)),
+    ],
+    ids=["America/New_York", "Asia/Tokyo", "UTC"],
+)
+def test_the_window_binds_the_timezone_it_was_cut_in(
+    tmp_path: Path, zone: str, starts_utc: datetime, ends_utc: datetime
+) -> None:
+    """The partition 2026-01-01 of month partitions cut in the zone is January there: from local
+    midnight of 01-01 to local midnight of 02-01. In UTC that is 01-01 05:00 .. 02-01 05:00 for
+    New York (UTC-5 in winter) and 12-31 15:00 .. 01-31 15:00 for Tokyo (UTC+9, where a UTC
+    reading would put the month's start in 2025-12 and drop 01-31). The query sees the window's
+    zone, not the settings' (UTC): its rows are the 31 days 2026-01-01 .. 2026-01-31, each
+    tagged with the zone."""
     source = delivery_project(tmp_path / "project")
     [declaration] = [d for d in load_declarations(source) if d.name == "local_days"]
-    tz = ZoneInfo(zone)
+    months = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", timezone=zone, end_offset=1)
+    window = months.time_window_for_partition_key("2026-01-01")
+    assert (window.start, window.end) == (starts_utc, ends_utc)
     warehouse = Warehouse(database=str(tmp_path / "w.duckdb"), schemas=source.schemas)
     with warehouse.get_connection() as connection:
-        written = write_window(
-            connection,
-            declaration,
-            datetime(2026, 1, 5, tzinfo=tz),
-            datetime(2026, 1, 6, tzinfo=tz),
-        )
-        rows = connection.execute("from delivery.local_days").fetchall()
-    assert written == 1
-    assert rows == [(date(2026, 1, 5), zone)]
+        written = write_window(connection, declaration, window.start, window.end)
+        rows = connection.execute("from delivery.local_days order by day").fetchall()
+    assert written == 31
+    assert rows == [(date(2026, 1, day), zone) for day in range(1, 32)]

@@ -81,7 +81,7 @@ def no_activity_before_signup(
     """Flag (not count) events in the rewritten window that happened before their user's signup."""
     if written.window is None:
         raise ValueError(f"{declaration.qualified_name}: this check needs a partitioned asset")
-    start, end = rewritten_window(declaration, written.window.start, written.window.end)
+    start, end = rewritten_window(declaration, written.window)
     found = count_value(
         connection,
         "select count(*) from raw.events inner join raw.users using (user_id) "

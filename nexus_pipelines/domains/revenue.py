@@ -18,8 +18,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from nexus_pipelines.metadata import (
     markdown_table,
@@ -119,6 +117,11 @@ def forecast_series(history: Sequence[float], horizon: int, level: float) -> pd.
     Additive errors with a damped additive trend and no seasonality: a few dozen monthly points
     cannot estimate a yearly season, and the damped trend keeps a young company's growth from
     being extrapolated without limit. The intervals come from the fitted state-space model."""
+    # imported here, not at the top: statsmodels (with scipy) takes over a second to import, which
+    # every process loading the code location would pay, the daily run's included
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
     values = pd.Series(np.asarray(history, dtype=float))  # the model labels rows by index
     model = ETSModel(values, error="add", trend="add", damped_trend=True)
     with warnings.catch_warnings():

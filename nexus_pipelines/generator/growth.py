@@ -180,7 +180,7 @@ def _events(
 
     keep = e_time < c.end
     e_user, e_time, e_name = e_user[keep], e_time[keep], e_name[keep]
-    order = np.argsort(e_user * (c.days * DAY) + (e_time - c.t0))
+    order = np.argsort(e_user * (c.days * DAY) + (e_time - c.t0), kind="stable")
     e_user, e_time, e_name = e_user[order], e_time[order], e_name[order]
     events = Table(
         "events",
@@ -215,7 +215,7 @@ def _feature_usage(
     user, time, code = np.concatenate(f_user), np.concatenate(f_time), np.concatenate(f_code)
     keep = time < c.end
     user, time, code = user[keep], time[keep], code[keep]
-    order = np.argsort(user * (c.days * DAY) + (time - c.t0))
+    order = np.argsort(user * (c.days * DAY) + (time - c.t0), kind="stable")
     return Table(
         "feature_usage",
         {
