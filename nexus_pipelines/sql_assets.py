@@ -32,11 +32,10 @@ from nexus_pipelines.project import Declaration, Domain, Identifier, Project, pr
 from nexus_pipelines.settings import PROJECT_DIR, load_settings
 from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, warehouse_asset
 
-KEY_CHECK, NON_NEGATIVE_CHECK, PERCENT_CHECK = (
-    "key_unique_and_present",
-    "non_negative",
-    "rates_within_0_100",
-)
+# One check for the write's rules (key, non-negative, 0-100): one guarantee, enforced together
+# before the commit, so one check reports them all (each rule its own count) and a run records
+# one evaluation an asset, not three.
+RULES_CHECK = "write_rules"
 ScheduledCadence = Literal["daily", "weekly", "biweekly", "monthly", "quarterly"]
 
 
@@ -336,29 +335,16 @@ def write_window(
     )
 
 
-def key_check_results(declaration: SqlAssetDeclaration) -> list[dg.AssetCheckResult]:
-    """The checks every SQL asset gets. The write has already enforced them before its commit
-    (a broken rule fails the step and keeps the previous rows), so a written table passes."""
-    results = [
-        dg.AssetCheckResult(
-            check_name=KEY_CHECK,
-            passed=True,
-            metadata={"duplicate_keys": 0, "null_keys": 0},
-        )
-    ]
+def rules_check_result(declaration: SqlAssetDeclaration) -> dg.AssetCheckResult:
+    """The check every SQL asset gets. The write has already enforced its rules before the
+    commit (a broken rule fails the step and keeps the previous rows), so a written table passes;
+    the metadata names each rule that applies, with its count."""
+    counts = {"duplicate_keys": 0, "null_keys": 0}
     if declaration.non_negative:
-        results.append(
-            dg.AssetCheckResult(
-                check_name=NON_NEGATIVE_CHECK, passed=True, metadata={"negative_rows": 0}
-            )
-        )
+        counts["negative_rows"] = 0
     if declaration.percent_columns:
-        results.append(
-            dg.AssetCheckResult(
-                check_name=PERCENT_CHECK, passed=True, metadata={"rows_outside_0_100": 0}
-            )
-        )
-    return results
+        counts["rows_outside_0_100"] = 0
+    return dg.AssetCheckResult(check_name=RULES_CHECK, passed=True, metadata=counts)
 
 
 def _headline_sql(declaration: SqlAssetDeclaration, params: dict[str, Any]) -> str:
@@ -464,32 +450,20 @@ def latest_day_headline(
 
 def _check_specs(declaration: SqlAssetDeclaration, hooks: Hooks) -> list[dg.AssetCheckSpec]:
     key = declaration.asset_key
+    rules = [f"each ({', '.join(declaration.key)}) appears once and is never null"]
+    if declaration.non_negative:
+        rules.append(f"{', '.join(declaration.non_negative)} are never negative")
+    if declaration.percent_columns:
+        rules.append(f"{', '.join(declaration.percent_columns)} lie within 0-100")
     specs = [
         dg.AssetCheckSpec(
-            KEY_CHECK,
+            RULES_CHECK,
             asset=key,
-            description=f"Each ({', '.join(declaration.key)}) appears once and is never null.",
+            description="Checked on every write, before its commit (a write that breaks a rule "
+            f"is refused and the previous rows stay): {'; '.join(rules)}.",
             blocking=True,
         )
     ]
-    if declaration.non_negative:
-        specs.append(
-            dg.AssetCheckSpec(
-                NON_NEGATIVE_CHECK,
-                asset=key,
-                description=f"{', '.join(declaration.non_negative)} are never negative.",
-                blocking=True,
-            )
-        )
-    if declaration.percent_columns:
-        specs.append(
-            dg.AssetCheckSpec(
-                PERCENT_CHECK,
-                asset=key,
-                description=f"{', '.join(declaration.percent_columns)} lie within 0-100.",
-                blocking=True,
-            )
-        )
     for name, _ in declaration.hooks:
         hook = hooks[name]
         if isinstance(hook, CheckHook):
@@ -579,7 +553,7 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
             else:
                 facts = partition_facts(connection, declaration, windows)
                 metadata |= latest_day_headline(connection, declaration)
-            checks = key_check_results(declaration)
+            checks = [rules_check_result(declaration)]
             for name, options in declaration.hooks:
                 hook = hooks[name]
                 outcome = hook.evaluate(connection, declaration, written, dict(options))
@@ -587,9 +561,6 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                     checks.append(outcome)
                 else:
                     metadata |= outcome
-        context.log.info(
-            f"{declaration.qualified_name}: wrote {written_rows} rows for {written_for}"
-        )
         run_facts = {"run_rows_written": written_rows, "run_window": written_for}
         if window is None:
             return dg.MaterializeResult(metadata=metadata | run_facts, check_results=checks)

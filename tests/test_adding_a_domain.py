@@ -136,8 +136,7 @@ def test_a_new_domain_loads_materialises_and_is_checked(tmp_path: Path) -> None:
     assert result.success
     checks = {check.check_name: check.passed for check in result.get_asset_check_evaluations()}
     assert checks == {
-        "key_unique_and_present": True,
-        "non_negative": True,
+        "write_rules": True,
         "sprints_last_the_setting": True,
     }
     with warehouse.get_connection(read_only=True) as connection:
