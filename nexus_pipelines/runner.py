@@ -108,8 +108,8 @@ def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[Pl
     """Runs in dependency order, as few as possible. A Dagster job holds one partitioning, so
     each run takes, for one partitioning, every remaining asset of it (or unpartitioned) whose
     upstreams are done or in the same run; the partitioning that can run the most goes first, and
-    on a tie the coarser one, so that the days_by_month run, which the other partitionings read
-    most, can take in more assets afterwards."""
+    on a tie the coarser one, so that the finer run after it can take in the assets that need
+    both (tests/test_runner.py: two runs where the other order needs three)."""
     upstream: dict[dg.AssetKey, set[dg.AssetKey]] = {}
     partitioning: dict[dg.AssetKey, str] = {}
     for definition in assets:
