@@ -75,9 +75,23 @@ def process_is_gone(tags: dict[str, str]) -> bool:
     return bool(recorded and started and recorded != started)  # the pid now names another process
 
 
+def inherited_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
+    """True when the run's process tags are its parent's: a re-execution (Dagster's automatic
+    retry of a killed run, say) copies the parent's tags, naming the parent's process, until
+    the new run records its own."""
+    if not run.parent_run_id or PID_TAG not in run.tags:
+        return False
+    parent = instance.get_run_by_id(run.parent_run_id)
+    return parent is not None and all(
+        parent.tags.get(tag) == run.tags.get(tag)
+        for tag in (PID_TAG, HOST_TAG, PROCESS_STARTED_TAG)
+    )
+
+
 def record_run_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
-    """Tag a run launched elsewhere (UI, schedule, sensor) with the process executing it."""
-    if PID_TAG not in run.tags:
+    """Tag a run launched elsewhere (UI, schedule, sensor, a retry) with the process executing
+    it, in place of any tags copied from the run it re-executes."""
+    if PID_TAG not in run.tags or inherited_process(instance, run):
         instance.add_run_tags(run.run_id, process_tags())
 
 
@@ -87,7 +101,8 @@ def fail_dead_runs(instance: dg.DagsterInstance, by: str) -> list[str]:
     failed = []
     for record in instance.get_run_records(RunsFilter(statuses=UNFINISHED)):
         run = record.dagster_run
-        if process_is_gone(run.tags):
+        # a retry of a killed run starts out with the killed process's tags: not its own yet
+        if process_is_gone(run.tags) and not inherited_process(instance, run):
             instance.report_run_failed(
                 run,
                 message=f"The process that ran this run (pid {run.tags[PID_TAG]} on "

@@ -16,7 +16,15 @@ import dagster as dg
 import pytest
 from deployment import DAYS, NEXUS, YESTERDAY, deployment, instance_of, nexus, query
 
-from nexus_pipelines.run_health import POOL, fail_dead_runs, process_is_gone, process_tags
+from nexus_pipelines.run_health import (
+    PID_TAG,
+    POOL,
+    fail_dead_runs,
+    inherited_process,
+    process_is_gone,
+    process_tags,
+    record_run_process,
+)
 
 LAST_DAYS = ["--skip-ingest", "--start", (YESTERDAY - timedelta(days=1)).isoformat()]
 
@@ -166,3 +174,38 @@ def test_only_a_process_that_is_certainly_gone_counts_as_dead() -> None:
         )
         assert fail_dead_runs(instance, by="test") == []
         assert instance.get_run_by_id("live").status == dg.DagsterRunStatus.STARTED
+
+
+def test_a_retry_still_naming_its_killed_parents_process_is_not_taken_for_dead() -> None:
+    """Dagster's automatic retry of a killed run copies the parent's tags, so until the retry
+    records its own process its tags name the killed one. Seen in the deployment test: the
+    sensor failed a retry that was running fine. It must be left alone, and recording its own
+    process must replace the copied tags; a run whose own process is gone is still failed."""
+    gone = subprocess.Popen(["sleep", "0"])
+    gone.wait()
+    dead = process_tags() | {PID_TAG: str(gone.pid)}
+    started = dg.DagsterRunStatus.STARTED
+    with dg.instance_for_test() as instance:
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="j", run_id="killed", status=dg.DagsterRunStatus.FAILURE, tags=dead
+            )
+        )
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="j",
+                run_id="retry",
+                parent_run_id="killed",
+                root_run_id="killed",
+                status=started,
+                tags=dead,
+            )
+        )
+        instance.add_run(dg.DagsterRun(job_name="j", run_id="dead", status=started, tags=dead))
+        assert fail_dead_runs(instance, by="test") == ["dead"]
+        retry = instance.get_run_by_id("retry")
+        assert retry.status == started and inherited_process(instance, retry)
+        record_run_process(instance, retry)
+        retry = instance.get_run_by_id("retry")
+        assert retry.tags[PID_TAG] == str(os.getpid()) and not inherited_process(instance, retry)
+        assert fail_dead_runs(instance, by="test") == []
