@@ -70,13 +70,14 @@ def _stage(args: argparse.Namespace) -> dict:
         rows = _derived_rows()
     elif args.stage == "peer":
         from nexus_pipelines.dbt_peer import run_dbt_peer, table_rows
+        from nexus_pipelines.partitions import PARTITIONS_TIMEZONE
 
         warehouse = Path(os.environ["NEXUS_DUCKDB_PATH"])
         window_start, window_end = _floor_window(start)
         figures = run_dbt_peer(
             window_start,
             window_end,
-            _reporting_timezone(),
+            PARTITIONS_TIMEZONE,
             warehouse,
             warehouse.parent / "dbt-peer",
             expected_rows=table_rows(warehouse),  # the floor's tables, written just before
@@ -103,19 +104,13 @@ def _stage(args: argparse.Namespace) -> dict:
     )
 
 
-def _reporting_timezone() -> str:
-    from nexus_pipelines.partitions import PARTITIONS_TIMEZONE
-
-    return PARTITIONS_TIMEZONE
-
-
 def _floor_window(start: date) -> tuple[datetime, datetime]:
-    """The days the product's full run writes: from the first of the month holding `start` (its
-    first partition) to the end of yesterday."""
-    from nexus_pipelines.partitions import last_complete_day, local_midnight
+    """The days the product's full run writes: its partitions from the month holding `start`,
+    cut by the same rule (no day before the founding date, none after yesterday)."""
+    from nexus_pipelines.partitions import days_written, local_midnight
 
-    return local_midnight(start.replace(day=1)), local_midnight(
-        last_complete_day() + timedelta(days=1)
+    return days_written(
+        dg.TimeWindow(local_midnight(start.replace(day=1)), local_midnight(date.max))
     )
 
 
@@ -124,6 +119,7 @@ def run_floor(start: date) -> dict[str, float]:
     from `start` to yesterday, straight into its table with `create or replace table`, in
     dependency order; no Dagster, no write path. Returns the query seconds per domain."""
     from nexus_pipelines.definitions import defs
+    from nexus_pipelines.partitions import PARTITIONS_TIMEZONE
     from nexus_pipelines.sql_assets import load_declarations, prepared_query
     from nexus_pipelines.warehouse import Warehouse
 
@@ -133,7 +129,7 @@ def run_floor(start: date) -> dict[str, float]:
     ]
     window_start, window_end = _floor_window(start)
     window = {"window_start": window_start, "window_end": window_end}
-    timezone = _reporting_timezone()
+    timezone = PARTITIONS_TIMEZONE
     seconds: dict[str, float] = {}
     with Warehouse().get_connection() as connection:
         for declaration in ordered:
