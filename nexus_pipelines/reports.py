@@ -33,7 +33,6 @@ from nexus_pipelines.sql_assets import ScheduledCadence
 from nexus_pipelines.warehouse import (
     TableRules,
     Warehouse,
-    default_as_of,
     replace_where,
     table_exists,
     tables_read,
@@ -270,7 +269,7 @@ def build_report_asset(report: Report, upstream: Sequence[dg.AssetKey] = ()) -> 
         metadata: dict[str, Any] = {}
         checks: list[dg.AssetCheckResult] = []
         with warehouse.get_connection() as connection:
-            as_of = default_as_of(connection) if report.spec.as_of else None
+            as_of = warehouse.run_as_of(connection) if report.spec.as_of else None
             if report.hook and as_of:
                 metadata, checks = report.hook.compute(context, connection, as_of)
             text, shown = report.render(connection, generated_at, as_of)

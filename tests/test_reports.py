@@ -192,6 +192,19 @@ def test_a_report_for_each_cadence_binds_it_and_keeps_one_version_per_cadence_an
         in (texts["daily"])
     )
 
+    # a later run finds the day again: the data now ends on 10 March, and every report of the
+    # run (which finds the day once, for all of them) is as of that day
+    with warehouse.get_connection() as connection:
+        connection.execute("insert into raw.users values (timestamptz '2025-03-10 12:00:00+00')")
+    assert dg.materialize(list(reports.values()), resources={"warehouse": warehouse}).success
+    with warehouse.get_connection(read_only=True) as connection:
+        latest = connection.execute(
+            "select cadence, max(as_of) from delivery.digests group by cadence order by cadence"
+        ).fetchall()
+    assert [(cadence, str(as_of)) for cadence, as_of in latest] == [
+        (cadence, "2025-03-10") for cadence in sorted(scheduled)
+    ]
+
 
 @pytest.mark.parametrize(
     ("declared", "instead", "refusal"),
