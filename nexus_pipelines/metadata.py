@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 PREVIEW_ROWS = 10
 
@@ -113,12 +114,24 @@ def partitioned_result(
     return dg.MaterializeResult(metadata=dict(run_facts), check_results=list(check_results))
 
 
+# Twice the 72 dpi pictures had: text of 10 points is 20 pixels high, sharp on dense screens.
+PICTURE_DPI = 144
+PICTURE_COLOURS = 256
+
+
 def png_markdown(figure: Any, caption: str) -> dg.MetadataValue:
     """A matplotlib figure as markdown metadata the UI renders as a picture.
 
     Build it with `matplotlib.figure.Figure` (no pyplot: no global state, no display needed).
-    Kept small (low dpi, PNG) because every materialisation stores it in the event log."""
+    The UI shows a picture at its pixel size (markdown cannot set a width), so PICTURE_DPI sets
+    how large it reads. Every materialisation stores it in the event log, so it is kept small: a
+    PNG of at most PICTURE_COLOURS colours (flat chart colours lose nothing; a third the bytes)."""
+    rendered = io.BytesIO()
+    figure.savefig(rendered, format="png", dpi=PICTURE_DPI, bbox_inches="tight", facecolor="white")
+    rendered.seek(0)
+    with Image.open(rendered) as image:
+        palette = image.convert("RGB").quantize(PICTURE_COLOURS, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    palette.save(buffer, format="png", optimize=True)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return dg.MetadataValue.md(f"![{caption}](data:image/png;base64,{encoded})\n\n{caption}")
