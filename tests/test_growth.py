@@ -27,7 +27,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from pictures import decoded_png, twice_the_old_size
 
 from nexus_pipelines import partitions
 from nexus_pipelines.contract import load_contract
@@ -646,6 +651,25 @@ def test_backfill_over_a_range_equals_materialising_each_month(tmp_path) -> None
     same_tables()
 
 
+def cell_texts(heatmap: Figure) -> dict[tuple[int, int], Text]:
+    """The heat map's cell texts by (row, column), row 0 at the top."""
+    return {
+        (round(text.get_position()[1]), round(text.get_position()[0])): text
+        for text in heatmap.axes[0].texts
+    }
+
+
+def cell_labels(heatmap: Figure) -> dict[tuple[int, int], str]:
+    return {cell: text.get_text() for cell, text in cell_texts(heatmap).items()}
+
+
+def cohort_labels(heatmap: Figure) -> list[str]:
+    """The cohorts as the heat map's rows read from top to bottom."""
+    axes = heatmap.axes[0]
+    assert axes.yaxis_inverted()  # row 0 at the top
+    return [label.get_text() for label in axes.get_yticklabels()]
+
+
 def test_weekly_and_monthly_matrices_adoption_virality_and_reengagement(
     warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -690,6 +714,14 @@ def test_weekly_and_monthly_matrices_adoption_virality_and_reengagement(
             "('c1', 4, 'holdout', '2025-03-09 08:00:00+00')"
         )
     materialize_range(warehouse, "2025-03-01", "2025-04-01", names=["user_activity_days"])
+    heatmaps: dict[str, Figure] = {}  # the heat maps the run draws, by period column
+    draw = growth.retention_heatmap
+
+    def keep(frame: pd.DataFrame, cohort: str, period: str) -> Figure:
+        heatmaps[period] = draw(frame, cohort, period)
+        return heatmaps[period]
+
+    monkeypatch.setattr(growth, "retention_heatmap", keep)
     wanted = {
         "feature_adoption_weekly",
         "feature_adoption_monthly",
@@ -713,12 +745,30 @@ def test_weekly_and_monthly_matrices_adoption_virality_and_reengagement(
     assert churn["validated_on"].value == "2025-03-05"
     assert churn["base_churn_rate_pct"].value == 50.0
     assert churn["high_risk_users"].value == 0
-    pictures = [
-        event.materialization.metadata["retention_heatmap"].value
+    # the heat maps: every mature cell labelled (weeks 2-4 of week 02-24 and 1-3 of week 03-03
+    # are 0 %; week 5 and week 4 run past 04-02: blank), at twice the old resolution
+    recorded = {
+        event.asset_key.path[-1]: decoded_png(metadata["retention_heatmap"].value)
         for event in result.get_asset_materialization_events()
-        if "retention_heatmap" in event.materialization.metadata
-    ]
-    assert len(pictures) == 2 and all("data:image/png;base64," in p for p in pictures)
+        if "retention_heatmap" in (metadata := event.materialization.metadata)
+    }
+    weekly, monthly = heatmaps["week_number"], heatmaps["month_number"]
+    assert cell_labels(weekly) == {
+        (0, 0): "100%",
+        (0, 1): "67%",
+        (0, 2): "0%",
+        (0, 3): "0%",
+        (0, 4): "0%",
+        (1, 0): "50%",
+        (1, 1): "0%",
+        (1, 2): "0%",
+        (1, 3): "0%",
+    }
+    assert cohort_labels(weekly) == ["2025-02-24  n=3", "2025-03-03  n=2"]
+    assert cell_labels(monthly) == {(0, 0): "80%"}
+    assert cohort_labels(monthly) == ["2025-03  n=5"]
+    assert twice_the_old_size(recorded["cohort_retention_weekly"], weekly)
+    assert twice_the_old_size(recorded["cohort_retention_monthly"], monthly)
     weekly = {
         (row[0], row[1]): row[2:]
         for row in rows(
@@ -755,6 +805,51 @@ def test_weekly_and_monthly_matrices_adoption_virality_and_reengagement(
         "select targeted_users, targeted_reengaged_pct, holdout_users, holdout_reengaged_pct, "
         "uplift_pct_points, is_complete from growth.reengagement_campaigns",
     ) == [(2, 50.0, 1, 0.0, 50.0, True)]
+
+
+def test_the_heat_map_shows_the_latest_24_cohorts_newest_at_the_bottom_with_labels() -> None:
+    """30 weekly cohorts from 2025-01-06 (cohort i has 100 + i users), each with weeks 0 to
+    29 - i: week 0 at 100 %, week p at 50.4 - p % (49 % in week 1 ...), its newest week NULL.
+    Shown: the latest 24 cohorts (2025-02-17, cohort 6, to 2025-07-28, cohort 29) and weeks
+    0-12; the newest cohort has only its NULL week 0, so a blank row."""
+    first = date(2025, 1, 6)
+    frame = pd.DataFrame(
+        [
+            {
+                "signup_week": first + timedelta(weeks=cohort),
+                "week_number": week,
+                "cohort_size": 100 + cohort,
+                "retained_users": None,
+                "retained_on_or_after_users": None,
+                "retention_pct": None
+                if week == 29 - cohort
+                else 100.0
+                if week == 0
+                else 50.4 - week,
+            }
+            for cohort in range(30)
+            for week in range(30 - cohort)
+        ]
+    )
+    heatmap = growth.retention_heatmap(frame, "signup_week", "week_number")
+    rows = cohort_labels(heatmap)
+    assert len(rows) == 24
+    assert rows[0] == "2025-02-17  n=106" and rows[-1] == "2025-07-28  n=129"
+    axes = heatmap.axes[0]
+    assert [label.get_text() for label in axes.get_xticklabels()] == [str(w) for w in range(13)]
+    assert "weeks since the signup week" in axes.get_xlabel()
+    assert axes.get_ylabel() == "signup week cohort (n = users)"
+    labels = cell_labels(heatmap)
+    # cohort 6 (row 0) has weeks 0-23, all shown up to 12; cohort 28 (row 22) week 0 only
+    assert [labels[0, week] for week in range(13)] == [
+        "100%",
+        *(f"{50 - week}%" for week in range(1, 13)),
+    ]
+    assert [key for key in labels if key[0] == 22] == [(22, 0)]
+    assert not any(key[0] == 23 for key in labels)
+    # 100 % is past the top of the scale (49.4 %, week 1): the darkest colour, white text
+    texts = cell_texts(heatmap)
+    assert to_rgba(texts[0, 0].get_color()) == to_rgba(texts[0, 1].get_color()) == to_rgba("white")
 
 
 def test_churn_risk_scores_and_validation_by_hand(warehouse: Warehouse) -> None:

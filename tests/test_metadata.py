@@ -1,21 +1,24 @@
 """Pictures and tables as the UI's markdown metadata."""
 
-import base64
-
 import pandas as pd
 from matplotlib.figure import Figure
+from pictures import decoded_png, twice_the_old_size
 
 from nexus_pipelines.metadata import markdown_table, png_markdown
 
 
-def test_png_markdown_embeds_a_small_png() -> None:
+def test_png_markdown_embeds_a_small_png_at_twice_the_old_resolution() -> None:
+    """The pictures were 72 dpi (a 4 x 3 inch figure about 260 x 210 pixels); now 144."""
     figure = Figure(figsize=(4, 3))
-    figure.add_subplot().plot([0, 1, 2], [3, 1, 2])
+    axes = figure.add_subplot()
+    axes.plot([0, 1, 2], [3, 1, 2])
+    axes.set_title("a line")
     text = png_markdown(figure, "a line").value
-    encoded = text.split("base64,", 1)[1].split(")", 1)[0]
-    png = base64.b64decode(encoded)
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    assert len(png) < 60_000
+    picture = decoded_png(text)
+    assert twice_the_old_size(picture, figure) and picture.size[0] > 500
+    # a palette PNG: about a third of the bytes of the full-colour one matplotlib writes
+    assert picture.mode == "P"
+    assert len(text) < 30_000
     assert text.endswith("a line")
 
 

@@ -12,8 +12,12 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from nexus_pipelines.metadata import markdown_table, png_markdown, table_metadata
 from nexus_pipelines.project import Project
@@ -33,7 +37,8 @@ from nexus_pipelines.warehouse import (
 )
 
 DOMAIN = "growth"
-HEATMAP_COHORTS = 12
+# Two years of monthly cohorts, about half a year of weekly ones: each row stays readable.
+HEATMAP_COHORTS = 24
 HEATMAP_PERIODS = 12
 
 
@@ -97,44 +102,89 @@ def no_activity_before_signup(
     )
 
 
-def retention_pictures(frame: pd.DataFrame, cohort: str, period: str) -> dict[str, Any]:
-    """A heat map of the latest cohorts and the size-weighted 'on' / 'on or after' curves."""
-    mature = frame.dropna(subset=["retention_pct"])
+def _cohort_label(cohort: Any, size: int, monthly: bool) -> str:
+    day = pd.Timestamp(cohort)
+    return f"{day:%Y-%m}  n={size:,}" if monthly else f"{day:%Y-%m-%d}  n={size:,}"
+
+
+def retention_heatmap(frame: pd.DataFrame, cohort: str, period: str) -> Figure:
+    """The latest HEATMAP_COHORTS cohorts (oldest at the top, newest at the bottom) by periods
+    0 to HEATMAP_PERIODS, every mature cell labelled with its 'on' retention; immature cells
+    blank. The colours span 0 to the highest retention after period 0 (period 0 is about 100 %
+    and would leave every later cell pale); a cell's text is white on dark colours."""
     cohorts = sorted(frame[cohort].unique())[-HEATMAP_COHORTS:]
-    grid = (
-        frame[frame[cohort].isin(cohorts) & (frame[period] <= HEATMAP_PERIODS)]
-        .pivot(index=cohort, columns=period, values="retention_pct")
-        .astype(float)
-    )
-    heat = Figure(figsize=(7, 4))
-    axes = heat.add_subplot()
-    image = axes.imshow(grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=100)
+    shown = frame[frame[cohort].isin(cohorts) & (frame[period] <= HEATMAP_PERIODS)]
+    grid = shown.pivot(index=cohort, columns=period, values="retention_pct").astype(float)
+    sizes = shown.groupby(cohort)["cohort_size"].first()
+    later = grid.loc[:, grid.columns > 0].to_numpy()
+    norm = Normalize(0, max(np.nanmax(later), 1) if np.isfinite(later).any() else 100)
+    cmap = colormaps["YlGnBu"].with_extremes(bad="white")
+    unit = period.removesuffix("_number")
+    monthly = unit == "month"
+    figure = Figure(figsize=(1.8 + 0.45 * len(grid.columns), 1.4 + 0.27 * len(grid.index)))
+    axes = figure.add_subplot()
+    axes.imshow(grid.to_numpy(), aspect="auto", cmap=cmap, norm=norm)
+    for (row, column), value in np.ndenumerate(grid.to_numpy()):
+        if not np.isnan(value):
+            red, green, blue, _ = cmap(norm(value))
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+            axes.text(
+                column,
+                row,
+                f"{value:.0f}%",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else "black",
+            )
     axes.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
-    axes.set_yticks(range(len(grid.index)), [str(pd.Timestamp(i).date()) for i in grid.index])
-    axes.set_xlabel(period.replace("_", " "))
-    axes.set_ylabel(cohort.replace("_", " "))
-    heat.colorbar(image, ax=axes, label="% of cohort active ('on')")
+    axes.set_yticks(
+        range(len(grid.index)), [_cohort_label(c, sizes[c], monthly) for c in grid.index]
+    )
+    axes.tick_params(length=0)
+    axes.xaxis.set_ticks_position("top")
+    axes.xaxis.set_label_position("top")
+    axes.set_xlabel(f"{unit}s since the signup {unit} ({unit} 0 = the signup {unit})")
+    axes.set_ylabel(f"signup {unit} cohort (n = users)")
+    axes.set_title(f"% of each cohort active in {unit} N ('on' retention)", loc="left", pad=8)
+    return figure
+
+
+def retention_curve(frame: pd.DataFrame, period: str) -> Figure:
+    """The 'on' and 'on or after' curves over mature cells, weighted by cohort size."""
+    mature = frame.dropna(subset=["retention_pct"])
     weighted = (
         mature.assign(on=mature["retained_users"], after=mature["retained_on_or_after_users"])
         .groupby(period)[["on", "after", "cohort_size"]]
         .sum()
     )
-    curve = Figure(figsize=(6, 3.5))
-    axes = curve.add_subplot()
-    axes.plot(weighted.index, 100 * weighted["on"] / weighted["cohort_size"], label="on")
-    axes.plot(
-        weighted.index, 100 * weighted["after"] / weighted["cohort_size"], label="on or after"
-    )
-    axes.set_xlabel(period.replace("_", " "))
+    unit = period.removesuffix("_number")
+    figure = Figure(figsize=(6, 3.5))
+    axes = figure.add_subplot()
+    for column, label in (("on", f"active in {unit} N"), ("after", f"active in {unit} N or later")):
+        axes.plot(weighted.index, 100 * weighted[column] / weighted["cohort_size"], label=label)
+    axes.set_xlabel(f"{unit}s since the signup {unit}")
     axes.set_ylabel("% of cohort (size-weighted)")
+    axes.yaxis.set_major_formatter(PercentFormatter())
     axes.set_ylim(0, 100)
+    axes.grid(alpha=0.3)
     axes.legend()
+    return figure
+
+
+def retention_pictures(frame: pd.DataFrame, cohort: str, period: str) -> dict[str, Any]:
+    """A heat map of the latest cohorts and the size-weighted 'on' / 'on or after' curves."""
+    cohorts = min(frame[cohort].nunique(), HEATMAP_COHORTS)
+    unit = period.removesuffix("_number")
     return {
         "retention_heatmap": png_markdown(
-            heat, f"'On' retention of the last {len(grid.index)} cohorts (NULL cells blank)"
+            retention_heatmap(frame, cohort, period),
+            f"'On' retention of the latest {cohorts} signup-{unit} cohorts (newest at the "
+            f"bottom), {unit}s 0-{HEATMAP_PERIODS}; blank cells are {unit}s not complete yet.",
         ),
         "retention_curve": png_markdown(
-            curve, "Retention curve over mature cells, weighted by cohort size"
+            retention_curve(frame, period),
+            "Retention curve over mature cells, weighted by cohort size",
         ),
     }
 
