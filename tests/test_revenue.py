@@ -33,6 +33,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
+from pictures import decoded_png, twice_the_old_size
 
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.domains import revenue
@@ -473,6 +475,103 @@ def test_forecasts_record_and_cash_flow(
     for horizon, (opening, cash) in enumerate(closing, start=1):
         running += forecast["revenue", horizon] - forecast["costs", horizon]
         assert (opening, cash) == (D("12000.00"), running)
+
+
+def waterfall_steps(*amounts: float) -> pd.DataFrame:
+    return pd.DataFrame({"step": [step for step, _ in revenue.WATERFALL_STEPS], "amount": amounts})
+
+
+def bar_labels(figure: Figure) -> list[str]:
+    return [text.get_text() for text in figure.axes[0].texts]
+
+
+def test_the_waterfall_floats_on_an_axis_from_below_the_lowest_total() -> None:
+    """10,000 + 500 new + 200 expansion + 100 reactivation - 50 contraction - 250 churn =
+    10,500. Running totals 10,000 .. 10,800: the lowest is 10,000, the span 800; the axis pads a
+    quarter of the span (200) and starts at the round hundred below: 9,800, to 11,000."""
+    figure = revenue.waterfall_chart(
+        waterfall_steps(10000, 500, 200, 100, -50, -250, 10500), date(2025, 4, 1), "EUR"
+    )
+    axes = figure.axes[0]
+    assert axes.get_ylim() == (9800, 11000)
+    assert bar_labels(figure) == [
+        "10,000 EUR",
+        "+500 EUR",
+        "+200 EUR",
+        "+100 EUR",
+        "-50 EUR",
+        "-250 EUR",
+        "10,500 EUR",
+    ]
+    # each movement floats at the running total: (bottom, height) of every bar
+    assert [(bar.get_y(), bar.get_height()) for bar in axes.patches] == [
+        (0, 10000),
+        (10000, 500),
+        (10500, 200),
+        (10700, 100),
+        (10750, 50),
+        (10500, 250),
+        (0, 10500),
+    ]
+    assert axes.get_ylabel() == "MRR (EUR)"
+    assert axes.yaxis.get_major_formatter()(10250) == "10,250"
+    assert axes.get_title("right") == "axis starts at 9,800 EUR, not 0"
+
+
+def test_a_waterfall_whose_totals_come_near_zero_starts_at_zero() -> None:
+    """100 + 900 new = 1,000: the lowest total (100) less a quarter of the span (225) is below
+    zero, so the axis starts at 0 and says nothing about it."""
+    steps = waterfall_steps(100, 900, 0, 0, 0, 0, 1000)
+    figure = revenue.waterfall_chart(steps, date(2025, 1, 1), "EUR")
+    assert figure.axes[0].get_ylim() == (0, 1225)
+    assert figure.axes[0].get_title("right") == ""
+
+
+def test_the_pictures_of_a_run_float_the_waterfall_and_show_the_forecast_in_the_company_currency(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployment's company settings say USD. April's bridge: 292.17 + 49 reactivation =
+    341.17 (no other movement): lowest total 292.17, span 49, pad 12.25, so the axis runs from
+    270 (the round ten below 279.92) to 353.42. The fan chart fitted through April (at least 3
+    months) draws the actual revenue of January to April (68, 1539, 168, 217) and costs (510,
+    300, 190, 190), then the forecast from April's actual."""
+    (tmp_path / "company.yaml").write_text("currency: USD\n", encoding="utf-8")
+    use_settings(tmp_path, monkeypatch, revenue_forecast_min_months=3)
+    drawn: dict[str, Figure] = {}
+    for name in ("waterfall_chart", "fan_chart"):
+        draw = getattr(revenue, name)
+        monkeypatch.setattr(
+            revenue, name, lambda *args, name=name, draw=draw: drawn.setdefault(name, draw(*args))
+        )
+    load_company(warehouse)
+    result = materialize_months(warehouse, MONTHS[0], MONTHS[3])
+    waterfall = drawn["waterfall_chart"]
+    assert waterfall.axes[0].get_ylim() == pytest.approx((270, 353.42))
+    assert bar_labels(waterfall) == [
+        "292 USD",
+        "+0 USD",
+        "+0 USD",
+        "+49 USD",
+        "+0 USD",
+        "+0 USD",
+        "341 USD",
+    ]
+    fan = drawn["fan_chart"].axes[0]
+    assert fan.get_ylabel() == "per month (USD)"
+    lines = {line.get_label(): line for line in fan.get_lines()}
+    assert list(lines["revenue, actual"].get_ydata()) == [68, 1539, 168, 217]
+    assert list(lines["costs, actual"].get_ydata()) == [510, 300, 190, 190]
+    forecast = lines["revenue, forecast (80% interval)"]
+    assert (forecast.get_xdata()[0], forecast.get_ydata()[0]) == (date(2025, 4, 1), 217)
+    assert len(forecast.get_xdata()) == 4  # April, then 3 months ahead
+    recorded = {
+        name: result.asset_materializations_for_node(f"revenue__{asset}")[-1].metadata[name].value
+        for name, asset in (("waterfall", "mrr_waterfall"), ("fan_chart", "forecasts"))
+    }
+    assert "MRR waterfall for April 2025, in USD." in recorded["waterfall"]
+    assert "revenue and costs in USD" in recorded["fan_chart"]
+    assert twice_the_old_size(decoded_png(recorded["waterfall"]), waterfall)
+    assert twice_the_old_size(decoded_png(recorded["fan_chart"]), drawn["fan_chart"])
 
 
 def test_the_forecast_model_follows_a_trend() -> None:

@@ -7,6 +7,7 @@ Every asset is monthly-partitioned like the tables it reads and writes a month b
 re-inserting it in one transaction, so a range backfill equals month-by-month runs.
 """
 
+import math
 import warnings
 from collections.abc import Sequence
 from datetime import date
@@ -17,7 +18,9 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
+from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from nexus_pipelines.metadata import (
     markdown_table,
@@ -27,6 +30,7 @@ from nexus_pipelines.metadata import (
 )
 from nexus_pipelines.partitions import MONTHLY
 from nexus_pipelines.project import Project
+from nexus_pipelines.settings import load_settings
 from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, warehouse_asset
 
 CENT = Decimal("0.01")
@@ -179,19 +183,36 @@ def _forecast_rows(history: pd.DataFrame, month: date, settings: dict[str, Any])
     return rows
 
 
-def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, fitted_through: date) -> Figure:
-    """Actuals and the latest forecast with its prediction interval, for revenue and costs."""
+def fan_chart(
+    history: pd.DataFrame, forecast: pd.DataFrame, fitted_through: date, currency: str
+) -> Figure:
+    """Revenue and costs: the actual months the model was fitted on, then the latest forecast
+    with its prediction interval, both joined at the last actual month."""
     figure = Figure(figsize=(7, 3.5))
     axes = figure.add_subplot()
+    level = f"{forecast['interval_level'].iloc[0]:.0%}"
     for series, column, colour in (
         ("revenue", "revenue", "tab:blue"),
         ("costs", "total_costs", "tab:red"),
     ):
-        axes.plot(history["month"], history[column].astype(float), color=colour, label=series)
+        axes.plot(
+            history["month"],
+            history[column].astype(float),
+            color=colour,
+            marker="o",
+            markersize=3,
+            label=f"{series}, actual",
+        )
         ahead = forecast[forecast["series"] == series]
         months = [fitted_through, *ahead["target_month"]]
         last = float(history.loc[history["month"] == fitted_through, column].iloc[0])
-        axes.plot(months, [last, *ahead["forecast"].astype(float)], "--", color=colour)
+        axes.plot(
+            months,
+            [last, *ahead["forecast"].astype(float)],
+            "--",
+            color=colour,
+            label=f"{series}, forecast ({level} interval)",
+        )
         axes.fill_between(
             months,
             [last, *ahead["lower_bound"].astype(float)],
@@ -199,9 +220,18 @@ def fan_chart(history: pd.DataFrame, forecast: pd.DataFrame, fitted_through: dat
             color=colour,
             alpha=0.2,
         )
-    axes.set_title(f"Revenue and costs, forecast fitted through {fitted_through:%Y-%m}")
-    axes.legend(loc="center left")
-    figure.autofmt_xdate()
+    axes.axvline(fitted_through, color="gray", linestyle=":", linewidth=1)
+    axes.set_title(f"Revenue and costs, forecast fitted through {fitted_through:%Y-%m}", loc="left")
+    axes.set_xlabel("month")
+    axes.set_ylabel(f"per month ({currency})")
+    axes.xaxis.set_major_locator(MonthLocator(bymonth=(1, 7)))
+    axes.xaxis.set_minor_locator(MonthLocator())
+    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m"))
+    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=8, frameon=False)
     return figure
 
 
@@ -274,9 +304,11 @@ def build_forecasts_asset(source: Project) -> dg.AssetsDefinition:
             latest = produced[produced["fitted_through"] == fitted_through]
             fitted_on = int(latest["history_months"].iloc[0])
             shown = history[history["month"] <= fitted_through].tail(fitted_on)
+            currency = load_settings().currency
             metadata["fan_chart"] = png_markdown(
-                fan_chart(shown, latest, fitted_through),
-                f"Forecast fan chart: revenue and costs fitted through {fitted_through:%Y-%m}, "
+                fan_chart(shown, latest, fitted_through, currency),
+                f"Forecast fan chart: revenue and costs in {currency}, actual through "
+                f"{fitted_through:%Y-%m}, then forecast with "
                 f"{latest['interval_level'].iloc[0]:.0%} prediction intervals.",
             )
         return partitioned_result(context, own, metadata, {"run_rows_written": len(rows)})
@@ -286,33 +318,64 @@ def build_forecasts_asset(source: Project) -> dg.AssetsDefinition:
     return forecasts
 
 
-def waterfall_chart(steps: pd.DataFrame, month: date) -> Figure:
-    """Starting MRR, each movement as a floating bar, ending MRR."""
-    figure = Figure(figsize=(7, 3.5))
-    axes = figure.add_subplot()
+def waterfall_chart(steps: pd.DataFrame, month: date, currency: str) -> Figure:
+    """Starting MRR, each movement as a bar floating at the running total, ending MRR.
+
+    The y axis starts a little below the lowest running total, not at 0: a month's movements are
+    a few percent of its MRR and would be slivers on an axis from 0. The start and end bars run
+    off the bottom of the axis, which says where it starts."""
     amounts = steps["amount"].astype(float).tolist()
-    bottoms, level = [], 0.0
+    last = len(amounts) - 1
+    bottoms, tops, level = [], [], amounts[0]
     for index, amount in enumerate(amounts):
-        if index in (0, len(amounts) - 1):
+        if index in (0, last):
             bottoms.append(0.0)
+            tops.append(amount)
             level = amount
         else:
-            bottoms.append(level if amount >= 0 else level + amount)
+            bottoms.append(min(level, level + amount))
+            tops.append(max(level, level + amount))
             level += amount
-    heights = [abs(amount) for amount in amounts]
+    low, high = min(amounts[0], amounts[last], *bottoms[1:last]), max(tops)
+    pad = max(0.25 * (high - low), 0.01 * abs(high), 1.0)
+    step = 10 ** math.floor(math.log10(pad))  # a round number to start from
+    floor = math.floor((low - pad) / step) * step if low - pad > 0 or low < 0 else 0.0
+    figure = Figure(figsize=(8, 3.5))
+    axes = figure.add_subplot()
     colours = [
-        "tab:gray" if index in (0, len(amounts) - 1) else "tab:green" if amount >= 0 else "tab:red"
+        "tab:gray" if index in (0, last) else "tab:green" if amount >= 0 else "tab:red"
         for index, amount in enumerate(amounts)
     ]
-    axes.bar(steps["step"], heights, bottom=bottoms, color=colours)
+    positions = range(len(amounts))
+    axes.bar(
+        positions,
+        [t - b for b, t in zip(bottoms, tops, strict=True)],
+        bottom=bottoms,
+        color=colours,
+    )
+    for index in range(last):  # the running total carried from each bar to the next
+        carried = tops[index] if index == 0 or amounts[index] >= 0 else bottoms[index]
+        axes.plot([index + 0.4, index + 0.6], [carried, carried], color="black", linewidth=0.6)
     for index, amount in enumerate(amounts):
         axes.annotate(
-            f"{amount:,.0f}", (index, bottoms[index] + heights[index]), ha="center", va="bottom"
+            f"{amount:,.0f} {currency}" if index in (0, last) else f"{amount:+,.0f} {currency}",
+            (index, tops[index]),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
         )
-    axes.set_title(f"MRR movements, {month:%B %Y}", pad=14)
-    axes.margins(y=0.12)
-    axes.tick_params(axis="x", labelrotation=20)
-    axes.set_ylabel("MRR")
+    axes.set_xticks(
+        positions, [step.replace(" MRR", "\nMRR") for step in steps["step"]], fontsize=9
+    )
+    axes.set_ylim(floor, high + pad)
+    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axes.set_ylabel(f"MRR ({currency})")
+    axes.set_title(f"MRR movements, {month:%B %Y}", loc="left")
+    if floor > 0:
+        axes.set_title(f"axis starts at {floor:,.0f} {currency}, not 0", loc="right", fontsize=8)
+    axes.spines[["top", "right"]].set_visible(False)
     return figure
 
 
@@ -358,8 +421,10 @@ def mrr_waterfall(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
         steps = pd.DataFrame(
             {"step": [step for step, _ in WATERFALL_STEPS], "amount": [float(v) for v in values]}
         )
+        currency = load_settings().currency
         metadata["waterfall"] = png_markdown(
-            waterfall_chart(steps, month), f"MRR waterfall for {month:%B %Y}."
+            waterfall_chart(steps, month, currency),
+            f"MRR waterfall for {month:%B %Y}, in {currency}.",
         )
         metadata["ending_mrr"] = float(values[-1])
         metadata["net_new_mrr"] = float(values[-1] - values[0])
