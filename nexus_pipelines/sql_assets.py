@@ -21,7 +21,15 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from nexus_pipelines.metadata import partitioned_result, table_metadata
+from nexus_pipelines.metadata import (
+    PREVIEW_ROWS,
+    ColumnFormat,
+    column_kinds,
+    headline_number,
+    partitioned_result,
+    table_columns,
+    table_metadata,
+)
 from nexus_pipelines.partitions import (
     PARTITIONS_TIMEZONE,
     days_written,
@@ -36,6 +44,9 @@ from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, ware
 # before the commit, so one check reports them all (each rule its own count) and a run records
 # one evaluation an asset, not three.
 RULES_CHECK = "write_rules"
+# The preview looks for its period among the newest this many (a month of days: a daily cohort's
+# first ten days are filled within it).
+PREVIEW_LOOKBACK_PERIODS = 31
 ScheduledCadence = Literal["daily", "weekly", "biweekly", "monthly", "quarterly"]
 
 
@@ -63,6 +74,8 @@ class SqlAssetSpec(Declaration):
     hooks: dict[Identifier, dict[str, Any] | None] = Field(default_factory=dict)
     kinds: list[str] = Field(default_factory=list)
     columns: dict[Identifier, str] = Field(default_factory=dict)
+    formats: dict[Identifier, ColumnFormat] = Field(default_factory=dict)
+    preview_by: Identifier | None = None
     headline: HeadlineSpec | None = None
     query: Identifier | None = None
     parameters: dict[Identifier, str | int | float] = Field(default_factory=dict)
@@ -100,6 +113,8 @@ class SqlAssetDeclaration:
     parameters: tuple[tuple[str, Any], ...] = ()  # constants the declaration binds ($grain...)
     rename: tuple[tuple[str, str], ...] = ()  # (query column, table column)
     macros: str | None = None  # the domain's shared macros, created before the query runs
+    formats: tuple[tuple[str, str], ...] = ()  # (column, format) where the type does not tell
+    preview_by: str | None = None  # the column whose kinds of row the preview shows first
     project_root: Path = PROJECT_DIR  # the tree it was declared in: its settings and hooks
 
     @property
@@ -129,6 +144,11 @@ class SqlAssetDeclaration:
     @property
     def order_column(self) -> str:
         return self.partition_column or self.key[0]
+
+    @property
+    def declared_formats(self) -> dict[str, str]:
+        """The formats the declaration states: its percent columns, and its `formats`."""
+        return dict.fromkeys(self.percent_columns, "percent") | dict(self.formats)
 
 
 @dataclass(frozen=True)
@@ -215,6 +235,8 @@ def _declaration(spec: SqlAssetSpec, domain: Domain, source: Project) -> SqlAsse
         rename=tuple(spec.rename.items()),
         macros=domain.macros_sql,
         project_root=project_root,
+        formats=tuple(spec.formats.items()),
+        preview_by=spec.preview_by,
     )
 
 
@@ -367,6 +389,16 @@ def _headline_sql(declaration: SqlAssetDeclaration, params: dict[str, Any]) -> s
     return f"{aggregate} filter (where {' and '.join(conditions)})"
 
 
+def _headline_kind(
+    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration
+) -> str | None:
+    headline = declaration.headline
+    if not headline:
+        return None
+    kinds = column_kinds(connection, declaration.qualified_name, declaration.declared_formats)
+    return kinds.get(headline.column)
+
+
 def _headline(
     connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration, written: WrittenRows
 ) -> dict[str, Any]:
@@ -378,13 +410,8 @@ def _headline(
         f"select {headline_sql} from {declaration.qualified_name} as t where {written.scope}",
         params,
     ).fetchone()
-    return {declaration.headline.label: headline_value(value[0] if value else None)}
-
-
-def headline_value(value: float | None) -> float | dg.MetadataValue:
-    """No value (every cohort still immature, no rows) is shown as none, not as 0: a 0 would
-    plot as a collapse of the metric."""
-    return float(value) if value is not None else dg.MetadataValue.null()
+    kind = _headline_kind(connection, declaration)
+    return {declaration.headline.label: headline_number(value[0] if value else None, kind)}
 
 
 def partition_facts(
@@ -412,11 +439,12 @@ def partition_facts(
         "group by p.partition_key",
         params,
     ).fetchall()
+    kind = _headline_kind(connection, declaration)
     facts: dict[str, dict[str, Any]] = {}
     for key, count, value in rows:
         facts[key] = {"dagster/row_count": int(count)}
         if declaration.headline:
-            facts[key][declaration.headline.label] = headline_value(value)
+            facts[key][declaration.headline.label] = headline_number(value, kind)
     return facts
 
 
@@ -444,8 +472,82 @@ def latest_day_headline(
     ).fetchone()
     return {
         "latest_day": str(latest_day) if latest_day is not None else dg.MetadataValue.null(),
-        f"latest_day_{declaration.headline.label}": headline_value(value),
+        f"latest_day_{declaration.headline.label}": headline_number(
+            value, _headline_kind(connection, declaration)
+        ),
     }
+
+
+def _ordered_rows(declaration: SqlAssetDeclaration, period: str, complete: str, scope: str) -> str:
+    """The rows in `scope`, each numbered within its period in preview order: by the key
+    columns after the period, or, with `preview_by`, the first row of each kind (movement...)
+    before the second of any."""
+    rest = [column for column in declaration.key if column != period]
+    by = declaration.preview_by
+    rank = "0"
+    if by:
+        rank = f"row_number() over (partition by {period}, {by}"
+        rank += f" order by {', '.join(rest)})" if rest else ")"
+    order = ", ".join(["kind_rank", *([by] if by else []), *rest])
+    return (
+        f"select *, row_number() over (partition by {period} order by {order}) as preview_row "
+        f"from (select *, {rank} as kind_rank from {declaration.qualified_name} "
+        f"where {complete} and {scope})"
+    )
+
+
+def preview_query(
+    connection: duckdb.DuckDBPyConnection, declaration: SqlAssetDeclaration
+) -> tuple[str, dict[str, Any]]:
+    """The table's latest complete rows, whichever partition a run wrote. The period is the
+    partition column, or a DATE first key column; rows of a running period (`is_complete`
+    false) are left out. The preview starts at the newest period with the fewest empty cells
+    per row in its first rows, found walking back from the newest period while the one before
+    is no emptier (at most PREVIEW_LOOKBACK_PERIODS): cells empty because a cohort is young fill
+    in with age, so it starts at the newest cohort whose shown days are filled, not at
+    yesterday's blank one; a table whose empty cells are facts (no incident of a severity that
+    month) stays near its newest period. From there it goes back in time."""
+    table = declaration.qualified_name
+    columns = table_columns(connection, table)
+    types = {name: data_type for name, data_type, _ in columns}
+    named = {name for name, _ in declaration.formats} | ({declaration.preview_by} - {None})
+    if named - types.keys():
+        raise ValueError(
+            f"{declaration.qualified_name}: `formats`/`preview_by` name columns the table "
+            f"lacks: {sorted(named - types.keys())}"
+        )
+    complete = "is_complete is not false" if types.get("is_complete") == "BOOLEAN" else "true"
+    period = declaration.partition_column
+    if period is None and types.get(declaration.key[0]) == "DATE":
+        period = declaration.key[0]
+    if period is None:
+        order = ", ".join(f"{column} desc" for column in declaration.key)
+        return f"select * from {table} where {complete} order by {order} limit {PREVIEW_ROWS}", {}
+    empty_cells = " + ".join(f'("{name}" is null)::int' for name in types)
+    recent = (
+        f"{period} >= (select min(p) from (select distinct {period} as p from {table} "
+        f"where {complete} order by p desc limit {PREVIEW_LOOKBACK_PERIODS}))"
+    )
+    emptiness = connection.execute(
+        f"select {period}, sum({empty_cells}) / count(*) "
+        f"from ({_ordered_rows(declaration, period, complete, recent)}) "
+        f"where preview_row <= {PREVIEW_ROWS} group by {period} order by {period} desc"
+    ).fetchall()
+    newest = step = 0
+    while step + 1 < len(emptiness) and emptiness[step + 1][1] <= emptiness[step][1]:
+        step += 1
+        if emptiness[step][1] < emptiness[newest][1]:
+            newest = step
+    shown = (
+        f"{period} in (select distinct {period} from {table} where {complete} "
+        f"and {period} <= $preview_period order by {period} desc limit {PREVIEW_ROWS})"
+    )
+    return (
+        f"select * exclude (kind_rank, preview_row) from "
+        f"({_ordered_rows(declaration, period, complete, shown)}) "
+        f"order by {period} desc, preview_row limit {PREVIEW_ROWS}",
+        {"preview_period": emptiness[newest][0] if emptiness else None},
+    )
 
 
 def _check_specs(declaration: SqlAssetDeclaration, hooks: Hooks) -> list[dg.AssetCheckSpec]:
@@ -524,7 +626,6 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                 written_rows = rebuild_table(connection, declaration, PARTITIONS_TIMEZONE)
                 written = WrittenRows("true", {}, None)
                 written_for = "the whole table"
-                shown = written
             else:
                 start, end = rewritten_window(declaration, window)
                 written_rows = write_window(connection, declaration, start, end)
@@ -534,19 +635,19 @@ def build_sql_asset(declaration: SqlAssetDeclaration) -> dg.AssetsDefinition:
                     key: partitions.time_window_for_partition_key(key)
                     for key in context.partition_keys
                 }
-                newest = windows[context.partition_keys[-1]]
-                shown = _rows_between(declaration, newest.start, newest.end, newest)
             # The preview, schema and pictures go to the newest partition only; every partition
-            # gets its own row count and headline.
+            # gets its own row count and headline. The preview is the table's latest complete
+            # rows, as the newest day's headline is the table's.
+            preview_sql, preview_params = preview_query(connection, declaration)
+            headline_column = [declaration.headline.column] if declaration.headline else []
             metadata = table_metadata(
                 connection,
                 declaration.qualified_name,
-                preview_sql=(
-                    f"select * from {declaration.qualified_name} where {shown.scope} "
-                    f"order by {declaration.order_column} desc limit 10"
-                ),
-                preview_params=shown.params,
+                preview_sql=preview_sql,
+                preview_params=preview_params,
                 descriptions=declaration.columns,
+                formats=declaration.declared_formats,
+                first_columns=[*declaration.key, *headline_column],
             )
             if window is None:
                 metadata |= _headline(connection, declaration, written)

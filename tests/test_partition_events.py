@@ -74,12 +74,15 @@ def test_a_range_run_plans_once_and_gives_each_month_its_own_figures(warehouse: 
         FEBRUARY: 0,
         MARCH: 1,
     }
+    # a count is recorded as a whole number (an int), which the UI shows as 2, not 2.00
+    assert isinstance(events[JANUARY]["signups"], dg.IntMetadataValue)
     assert events[JANUARY]["signups"].value == 2
     assert events[FEBRUARY]["signups"] == dg.MetadataValue.null()
     assert events[MARCH]["signups"].value == 1
     # the preview and the newest day's figure go to the run's newest month only
     assert "preview" in events[MARCH] and "preview" not in events[JANUARY]
     assert events[MARCH]["latest_day"].value == "2025-03-01"
+    assert isinstance(events[MARCH]["latest_day_signups"], dg.IntMetadataValue)
     assert events[MARCH]["latest_day_signups"].value == 1
     assert "latest_day" not in events[FEBRUARY]
 
