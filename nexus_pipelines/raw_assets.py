@@ -92,7 +92,11 @@ def raw_table_metadata(
 ) -> dict[str, Any]:
     """What the UI shows for a raw table after a load: its size, schema and this load's counts."""
     return (
-        table_metadata(connection, table.qualified_name)
+        table_metadata(
+            connection,
+            table.qualified_name,
+            descriptions={column.name: column.meaning for column in table.columns},
+        )
         | {
             "files": dg.MetadataValue.md(
                 "\n".join(
