@@ -15,7 +15,7 @@ import importlib
 import importlib.util
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -41,6 +41,33 @@ def _identifier(value: str) -> str:
 
 # A name that becomes SQL (a table, a column): validated, never quoted into a query blindly.
 Identifier = Annotated[str, AfterValidator(_identifier)]
+
+
+def _described(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the description is empty")
+    return value
+
+
+# What a column means, shown beside it in the UI's column schema: never blank.
+Description = Annotated[str, AfterValidator(_described)]
+
+
+def require_descriptions(
+    columns: Mapping[str, str], named: Mapping[str, Iterable[str | None]]
+) -> None:
+    """Refuse a declaration that names a column (in `named`: its key, its checked columns...)
+    without saying what it means in `columns`: every column an analyst is pointed at is
+    described. The columns a query returns besides are checked against the table once it is
+    written (tests/test_columns_and_freshness.py)."""
+    missing: dict[str, list[str]] = {}
+    for field_name, names in named.items():
+        for name in names:
+            if name and name not in columns:
+                missing.setdefault(name, []).append(field_name)
+    if missing:
+        listed = ", ".join(f"{name} (in {', '.join(fields)})" for name, fields in missing.items())
+        raise ValueError(f"columns: no description of {listed}")
 
 
 class Declaration(BaseModel):

@@ -29,7 +29,7 @@ from nexus_pipelines.ingest import (
 from nexus_pipelines.metadata import table_metadata
 from nexus_pipelines.playbook import owner_for
 from nexus_pipelines.settings import load_settings
-from nexus_pipelines.warehouse import Warehouse
+from nexus_pipelines.warehouse import Warehouse, landing_freshness
 
 RAW_GROUP = "raw"
 INGEST_OP = "raw_tables"
@@ -68,6 +68,7 @@ def _raw_spec(table: Table) -> dg.AssetSpec:
         owners=[owner_for(table.owner)],
         tags={"domain": table.domain},
         kinds={"duckdb"},
+        freshness_policy=landing_freshness(),
         metadata={
             "dagster/column_schema": _contract_schema(table),
             "dagster/table_name": table.qualified_name,
@@ -91,7 +92,11 @@ def raw_table_metadata(
 ) -> dict[str, Any]:
     """What the UI shows for a raw table after a load: its size, schema and this load's counts."""
     return (
-        table_metadata(connection, table.qualified_name)
+        table_metadata(
+            connection,
+            table.qualified_name,
+            descriptions={column.name: column.meaning for column in table.columns},
+        )
         | {
             "files": dg.MetadataValue.md(
                 "\n".join(

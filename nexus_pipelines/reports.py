@@ -40,6 +40,13 @@ from nexus_pipelines.warehouse import (
 )
 
 CADENCE_PLACEHOLDER = "{cadence}"
+# What each column of a report's store means, shown with its column schema in the UI.
+STORE_DESCRIPTIONS = {
+    "cadence": "The cadence the review is of (daily, weekly, biweekly, monthly, quarterly).",
+    "as_of": "The last complete day of data the report is of; one version per day.",
+    "generated_at": "When this version was rendered (an instant).",
+    "report_markdown": "The report as markdown, as shown in the `report` metadata.",
+}
 
 
 def _report_name(value: str) -> str:
@@ -195,6 +202,15 @@ class Report:
             | {"generated_at": "timestamptz", "report_markdown": "varchar"}
         )
 
+    @property
+    def column_schema(self) -> dg.TableSchema:
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, kind, description=STORE_DESCRIPTIONS[name])
+                for name, kind in self.columns.items()
+            ]
+        )
+
     def parameters(self, section: Section, as_of: date | None) -> dict[str, Any]:
         offered = {"cadence": self.cadence_id} | ({"as_of": as_of} if as_of else {})
         return self.source.query_parameters(section.sql, offered, section.where)
@@ -261,6 +277,10 @@ def build_report_asset(report: Report, upstream: Sequence[dg.AssetKey] = ()) -> 
         cadence=report.cadence_id,
         deps=report.deps(upstream),
         check_specs=report.hook.check_specs(report.key) if report.hook else None,
+        metadata={
+            "dagster/table_name": report.table,
+            "dagster/column_schema": report.column_schema,
+        },
     )
     def report_asset(
         context: dg.AssetExecutionContext, warehouse: Warehouse

@@ -14,12 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from nexus_pipelines.metadata import (
     PREVIEW_ROWS,
@@ -36,7 +36,15 @@ from nexus_pipelines.partitions import (
     local_midnight,
     partitions_for,
 )
-from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
+from nexus_pipelines.project import (
+    Declaration,
+    Description,
+    Domain,
+    Identifier,
+    Project,
+    project,
+    require_descriptions,
+)
 from nexus_pipelines.settings import PROJECT_DIR, load_settings
 from nexus_pipelines.warehouse import TableRules, Warehouse, replace_where, warehouse_asset
 
@@ -73,13 +81,28 @@ class SqlAssetSpec(Declaration):
     lookback: list[str] = Field(default_factory=list)
     hooks: dict[Identifier, dict[str, Any] | None] = Field(default_factory=dict)
     kinds: list[str] = Field(default_factory=list)
-    columns: dict[Identifier, str] = Field(default_factory=dict)
+    columns: dict[Identifier, Description] = Field(default_factory=dict)
     formats: dict[Identifier, ColumnFormat] = Field(default_factory=dict)
     preview_by: Identifier | None = None
     headline: HeadlineSpec | None = None
     query: Identifier | None = None
     parameters: dict[Identifier, str | int | float] = Field(default_factory=dict)
     rename: dict[Identifier, Identifier] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _named_columns_described(self) -> Self:
+        headline = self.headline
+        require_descriptions(
+            self.columns,
+            {
+                "key": self.key,
+                "partition_column": [self.partition_column],
+                "non_negative": self.non_negative,
+                "percent_columns": self.percent_columns,
+                "headline": [headline.column, *headline.filter] if headline else [],
+            },
+        )
+        return self
 
 
 @dataclass(frozen=True)
@@ -222,7 +245,10 @@ def _declaration(spec: SqlAssetSpec, domain: Domain, source: Project) -> SqlAsse
         )
         if headline
         else None,
-        columns={name: " ".join(str(text).split()) for name, text in spec.columns.items()},
+        columns={
+            name: source.described(text, f"{where}: columns: {name}")
+            for name, text in spec.columns.items()
+        },
         sql=sql_path.read_text(encoding="utf-8"),
         percent_columns=tuple(spec.percent_columns),
         lookback_days=sum(int(settings[name]) for name in spec.lookback),

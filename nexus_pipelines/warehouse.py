@@ -25,7 +25,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
 from nexus_pipelines.contract import load_contract
-from nexus_pipelines.playbook import owner_for
+from nexus_pipelines.playbook import cadences, owner_for
 from nexus_pipelines.project import project
 from nexus_pipelines.run_health import record_run_process
 from nexus_pipelines.settings import load_settings
@@ -297,6 +297,70 @@ def _replace(
     return count_value(connection, everything, {}) - kept
 
 
+# How long after its schedule's tick (assets/playbook/cadences.yaml, reporting timezone) a
+# cadence's assets are due. The daily and weekly runs take minutes, so two hours flags a run that
+# failed or never started the same morning; month- and quarter-end data (invoices, costs, cash
+# statements) often lands during the 1st, so monthly and quarterly assets are due a day after
+# their tick: by the 2nd.
+DUE_AFTER_TICK = {
+    "daily": timedelta(hours=2),
+    "weekly": timedelta(hours=2),
+    "biweekly": timedelta(hours=2),
+    "monthly": timedelta(days=1),
+    "quarterly": timedelta(days=1),
+}
+# The landing is expected to hold each raw table's export of the day before by the daily tick,
+# when the daily cadence reads it.
+LANDING_DUE_BY = "daily"
+
+
+def deadline_cron(cron: str, after: timedelta) -> tuple[str, timedelta]:
+    """The cron ticking `after` later than `cron`, and how long after the midnight of its tick's
+    day it falls. Needs one time of day (`0 6 * * *`, not `*/15 * * * *`); a deadline past
+    midnight moves the day of the month (`1` -> `2`) or of the week (`1` -> `2`)."""
+    minute, hour, day, month, weekday = cron.split()
+    numbers = [minute, hour, *(day.split(",") if day != "*" else [])]
+    numbers += weekday.split(",") if weekday != "*" else []
+    if not all(part.isdigit() for part in numbers):
+        raise ValueError(f"cron {cron!r}: a deadline needs fixed minutes, hours and days")
+    since_midnight = timedelta(hours=int(hour), minutes=int(minute)) + after
+    days, clock = since_midnight.days, since_midnight.seconds // 60
+    if days and day != "*":
+        day = ",".join(str(int(part) + days) for part in day.split(","))
+    elif days and weekday != "*":
+        weekday = ",".join(str((int(part) + days) % 7) for part in weekday.split(","))
+    return f"{clock % 60} {clock // 60} {day} {month} {weekday}", since_midnight
+
+
+def cadence_freshness(cadence_id: str) -> dg.FreshnessPolicy:
+    """Due `DUE_AFTER_TICK` after the cadence's schedule ticks, materialised since the midnight
+    that closed the period it reports (the UI shows the asset as failing its freshness until
+    then). Cron cannot say "every other week", so the bi-weekly cadence is due two weeks and the
+    grace after its last materialisation."""
+    [cadence] = [item for item in cadences() if item.id == cadence_id]
+    due = DUE_AFTER_TICK[cadence.id]
+    if cadence.every_other_week or not cadence.cron:
+        return dg.FreshnessPolicy.time_window(fail_window=timedelta(weeks=2) + due)
+    deadline, since_midnight = deadline_cron(cadence.cron, due)
+    return dg.FreshnessPolicy.cron(
+        deadline_cron=deadline,
+        lower_bound_delta=since_midnight,
+        timezone=load_settings().reporting_timezone,
+    )
+
+
+def landing_freshness() -> dg.FreshnessPolicy:
+    """A raw table is due by the daily schedule's tick, loaded since the midnight before it: the
+    day before's export must have landed when the daily cadence reads it."""
+    [daily] = [item for item in cadences() if item.id == LANDING_DUE_BY]
+    deadline, since_midnight = deadline_cron(daily.cron or "", timedelta(0))
+    return dg.FreshnessPolicy.cron(
+        deadline_cron=deadline,
+        lower_bound_delta=since_midnight or timedelta(days=1),
+        timezone=load_settings().reporting_timezone,
+    )
+
+
 def warehouse_asset(
     key: Sequence[str] | dg.AssetKey,
     *,
@@ -308,8 +372,9 @@ def warehouse_asset(
     **options: Any,
 ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
     """The decorator every asset that writes the warehouse shares: its group and domain tag are
-    its key's first part, its owners playbook roles, its cadence a tag the schedules select by;
-    it runs in the `duckdb` pool (one writer) and backfills a range in one run."""
+    its key's first part, its owners playbook roles, its cadence a tag the schedules select by
+    and the deadline of its freshness policy; it runs in the `duckdb` pool (one writer) and
+    backfills a range in one run."""
     asset_key = key if isinstance(key, dg.AssetKey) else dg.AssetKey(list(key))
     domain = asset_key.path[0]
     roles = [owner] if isinstance(owner, str) else list(owner)
@@ -322,6 +387,7 @@ def warehouse_asset(
         kinds={"duckdb", *kinds},
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        freshness_policy=cadence_freshness(cadence),
         pool="duckdb",
         **options,
     )

@@ -29,6 +29,10 @@ sql_assets:
     non_negative: [days]
     hooks:
       sprints_last_the_setting: {}
+    columns:
+      sprint_start: First day (Monday) of the sprint.
+      sprint_end: Last day of the sprint.
+      days: Days the sprint lasts.
     description: >-
       One row per sprint of the first quarter's first six weeks: its first and last day.
 """

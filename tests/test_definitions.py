@@ -3,6 +3,7 @@ the graph changes)."""
 
 import subprocess
 import sys
+from datetime import timedelta
 
 import dagster as dg
 import yaml
@@ -56,6 +57,16 @@ def test_every_asset_is_described_owned_grouped_and_pooled() -> None:
             assert spec.group_name == spec.key.path[0], spec.key
             assert spec.key.path[0] == "raw" or spec.tags.get("cadence"), spec.key
         assert {op.pool for op in assets.node_def.iterate_op_defs()} == {"duckdb"}
+
+
+def test_every_asset_is_due_by_its_cadence() -> None:
+    """A freshness policy on every asset, so a late one shows as stale in the UI; the daily
+    cadence (06:00 UTC) is due two hours later, materialised since midnight."""
+    assert [spec.key for spec in all_specs() if spec.freshness_policy is None] == []
+    [daily] = [s for s in all_specs() if s.key == dg.AssetKey(["growth", "daily_active_users"])]
+    assert daily.freshness_policy == dg.FreshnessPolicy.cron(
+        deadline_cron="0 8 * * *", lower_bound_delta=timedelta(hours=8), timezone="UTC"
+    )
 
 
 def test_every_time_partitioned_asset_shares_one_start_and_backfills_in_one_run() -> None:

@@ -21,6 +21,7 @@ sql_assets:
     partitions: none
     key: [ticket_id]
     non_negative: [points]
+    columns: {ticket_id: The ticket., points: Its estimate in story points.}
     description: One row per ticket on the board, from delivery.tickets.
   - name: local_days
     owner: Sprint Prioritizer
@@ -28,6 +29,7 @@ sql_assets:
     partitions: days_by_month
     partition_column: day
     key: [day]
+    columns: {day: A reporting day., zone: The timezone the window was cut in.}
     description: The reporting days each window covers, and the zone it was cut in.
 """
 

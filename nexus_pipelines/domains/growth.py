@@ -220,6 +220,19 @@ HOOKS: dict[str, CheckHook | MetadataHook] = {
 CHURN_TABLE = "growth.churn_risk"
 CHURN_KEY = dg.AssetKey([DOMAIN, "churn_risk"])
 CHURN_QUERY = "sql/growth/churn_risk.sql"
+# What each column means, shown with the column schema in the UI.
+CHURN_DESCRIPTIONS = {
+    "scored_on": "The last computed day of activity, the day the scores are as of.",
+    "user_id": "The scored user, active in the {growth_churn_active_days} days up to scored_on.",
+    "days_since_last_seen": "Days from the user's last active day to scored_on.",
+    "recent_active_days": "Active days in the last {growth_churn_recent_days} days.",
+    "baseline_active_days": "Active days in the {growth_churn_baseline_days} days before those.",
+    "open_tickets": "Support tickets open at the end of scored_on.",
+    "is_detractor": "Whether the user's latest NPS answer by scored_on was 0-6.",
+    "risk_score": "Churn risk, 0-100 (weighted recency, activity drop, open ticket, detractor).",
+    "risk_bucket": "high (score >= {growth_churn_high_score}), medium (>= "
+    "{growth_churn_medium_score}) or low.",
+}
 
 
 def _churn_query(source: Project, scored_on: date) -> tuple[str, dict[str, Any]]:
@@ -263,7 +276,16 @@ def _no_activity_to_score(
     replace_where(connection, CHURN_TABLE, sql, rows_params=parameters, origin=CHURN_QUERY)
     note = "growth.user_activity_days is empty (no product events loaded): nobody to score."
     context.log.info(f"{CHURN_TABLE}: {note}")
-    return dg.MaterializeResult(metadata=table_metadata(connection, CHURN_TABLE) | {"note": note})
+    metadata = table_metadata(connection, CHURN_TABLE, descriptions=churn_descriptions(source))
+    return dg.MaterializeResult(metadata=metadata | {"note": note})
+
+
+def churn_descriptions(source: Project) -> dict[str, str]:
+    """The column meanings with the settings they quote filled in."""
+    return {
+        name: source.described(text, f"{CHURN_TABLE}: {name}")
+        for name, text in CHURN_DESCRIPTIONS.items()
+    }
 
 
 def build_churn_risk_asset(source: Project) -> dg.AssetsDefinition:
@@ -313,6 +335,7 @@ def build_churn_risk_asset(source: Project) -> dg.AssetsDefinition:
                 connection,
                 CHURN_TABLE,
                 preview_sql=f"select * from {CHURN_TABLE} order by risk_score desc limit 10",
+                descriptions=churn_descriptions(source),
             )
         high = validation.set_index("risk_bucket").loc["high"]
         total_users, total_churned = (

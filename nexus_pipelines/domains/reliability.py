@@ -81,6 +81,20 @@ _FEED_COLUMNS = {
 }
 
 
+# What each column means, shown with the column schema in the UI.
+FEED_DESCRIPTIONS = {
+    "event_id": "Event identifier from the feed (the same event loaded twice keeps one row).",
+    "incident_id": "The incident the event belongs to.",
+    "event_type": "opened, acknowledged, resolved or severity_changed.",
+    "occurred_at": "When the event happened (an instant).",
+    "severity": "P0 to P3 when the event sets it (opened, severity_changed); else NULL.",
+    "service_id": "The affected service, when the event names it.",
+    "title": "Short description, when the event gives one.",
+    "source_file": "The feed file the event was loaded from.",
+    "loaded_at": "When the event was loaded into the warehouse.",
+}
+
+
 def response_target(severity: str, settings: Mapping[str, Any]) -> timedelta:
     """Time to acknowledgement by severity (metrics.md); P3 by the end of the next sprint."""
     if severity == "P3":
@@ -155,6 +169,7 @@ def build_feed_asset() -> dg.AssetsDefinition:
                 connection,
                 FEED_TABLE,
                 preview_sql=f"select * from {FEED_TABLE} order by occurred_at desc limit 10",
+                descriptions=FEED_DESCRIPTIONS,
             )
         context.log.info(f"{FEED_TABLE}: {written} events from {len(paths)} files")
         return dg.MaterializeResult(

@@ -72,6 +72,40 @@ REALLOCATION_COLUMNS = {
     "recommended_next_month_spend": "decimal(18, 2)",
     "reasoning": "varchar",
 }
+# What each column means, shown with the column schema in the UI.
+FORECASTS_DESCRIPTIONS = {
+    "fitted_through": "Last month of actuals the model was fitted on (first day).",
+    "series": "What is forecast: revenue, or costs (total costs).",
+    "horizon": "Months ahead of fitted_through (1 = the month after).",
+    "target_month": "First day of the forecast month.",
+    "forecast": "Point forecast of the series for target_month (company currency).",
+    "lower_bound": "Lower bound of the prediction interval (company currency).",
+    "upper_bound": "Upper bound of the prediction interval (company currency).",
+    "interval_level": "Coverage of the prediction interval, a fraction (0.8 = 80 %).",
+    "history_months": "Months of actuals the fit used, from the first month with revenue.",
+}
+WATERFALL_DESCRIPTIONS = {
+    "month": "First day of the calendar month the bridge explains.",
+    "step_order": "Position of the step in the bridge, 1 (starting MRR) to 7 (ending MRR).",
+    "step": "starting MRR, new, expansion, reactivation, contraction, churn or ending MRR.",
+    "amount": "MRR at the month's start or end, or the movement's amount (contraction and "
+    "churn negative), in the company currency.",
+}
+REALLOCATION_DESCRIPTIONS = {
+    "month": "The month whose unit economics are ranked; the plan is for the month after.",
+    "channel": "Paid acquisition channel with marketing spend in the month.",
+    "rank": "1 = best: higher LTV:CAC first, then shorter CAC payback.",
+    "spend": "Marketing spend of the month through the channel (company currency).",
+    "new_customers": "Customers of the channel in their first paying month.",
+    "cac": "spend / new_customers (company currency per customer); NULL without new customers.",
+    "ltv_to_cac": "LTV / CAC of the channel, a ratio; NULL while LTV cannot be valued.",
+    "cac_payback_months": "CAC / (ARPA of new customers x gross margin), in months.",
+    "action": "increase, decrease or hold next month's spend.",
+    "recommended_shift": "Amount to move into (+) or out of (-) the channel's spend next month "
+    "(company currency).",
+    "recommended_next_month_spend": "spend + recommended_shift (company currency).",
+    "reasoning": "Why, in plain words.",
+}
 WATERFALL_STEPS = (  # step, column of revenue.mrr_monthly
     ("starting MRR", "starting_mrr"),
     ("new", "new_mrr"),
@@ -287,6 +321,7 @@ def build_forecasts_asset(source: Project) -> dg.AssetsDefinition:
                 FORECASTS_TABLE,
                 preview_sql=f"select * from {FORECASTS_TABLE} "
                 "order by fitted_through desc, series, horizon limit 10",
+                descriptions=FORECASTS_DESCRIPTIONS,
             )
         produced = pd.DataFrame(rows, columns=list(FORECASTS_COLUMNS))
         own: dict[str, dict[str, Any]] = {}
@@ -414,6 +449,7 @@ def mrr_waterfall(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
             connection,
             WATERFALL_TABLE,
             preview_sql=f"select * from {WATERFALL_TABLE} order by month desc, step_order limit 7",
+            descriptions=WATERFALL_DESCRIPTIONS,
         )
     metadata["run_rows_written"] = len(rows)
     if months:
@@ -626,6 +662,7 @@ def build_reallocation_asset(source: Project) -> dg.AssetsDefinition:
                 REALLOCATION_TABLE,
                 preview_sql=f"select * from {REALLOCATION_TABLE} "
                 "order by month desc, rank limit 10",
+                descriptions=REALLOCATION_DESCRIPTIONS,
             )
         own: dict[str, dict[str, Any]] = {
             month.isoformat(): {"dagster/row_count": 0} for month in window_months(window)
