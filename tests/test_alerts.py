@@ -18,12 +18,15 @@ import sqlalchemy as sa
 from postgres import postgres_cluster
 
 from nexus_pipelines.alerts import (
+    ALERTS,
     WEBHOOK_ENV,
     Alert,
     AlertResource,
     PostgresStore,
     build_alert_resource,
 )
+from nexus_pipelines.alerts_asset import build_alerts_asset
+from nexus_pipelines.warehouse import Warehouse
 
 
 @contextmanager
@@ -251,3 +254,103 @@ def test_a_record_table_from_an_older_version_keeps_working_in_postgres() -> Non
             check_older_record_keeps_working(AlertResource(postgres=store), engine)
         finally:
             engine.dispose()
+
+
+# ----------------------------------------------------------- reporting/alerts
+
+# A record by hand: a P0 page since resolved, an urgent ticket waiting, a slow burn on web.
+RECORD = [
+    {"dedupe_key": "incident:inc_9:P0", "severity": "P0", "source": "incident_feed_sensor",
+     "message": "P0 incident inc_9 on api: api down", "first_seen": "2026-05-01T08:00:00+00:00",
+     "last_seen": "2026-05-01T08:05:00+00:00", "occurrences": 3, "delivery": "posted (200)",
+     "kind": "incident", "incident_id": "inc_9", "service_id": "api", "state": "resolved",
+     "resolved_at": "2026-05-01T09:30:00+00:00", "resolution": "incident resolved"},
+    {"dedupe_key": "ticket-no-response:T-1", "severity": "P1", "source": "response_watch_sensor",
+     "message": "Ticket T-1 waits", "first_seen": "2026-05-02T12:00:00+00:00",
+     "last_seen": "2026-05-02T12:00:00+00:00", "occurrences": 1,
+     "delivery": "recorded (no webhook configured)", "kind": "ticket-no-response",
+     "ticket_id": "T-1", "state": "open"},
+    {"dedupe_key": "burn-rate:web:2026-05-01T10:00:00+00:00", "severity": "P2",
+     "source": "burn_rate_sensor", "message": "web is burning its error budget",
+     "first_seen": "2026-05-01T10:01:00+00:00", "last_seen": "2026-05-01T11:00:00+00:00",
+     "occurrences": 60, "delivery": "posted (200)", "kind": "burn-rate", "service_id": "web",
+     "state": "open"},
+]  # fmt: skip
+
+
+def materialize_alerts(instance: dg.DagsterInstance, store: Path, warehouse: Warehouse):
+    result = dg.materialize(
+        [build_alerts_asset()],
+        instance=instance,
+        resources={"warehouse": warehouse, "alerts": AlertResource(store_path=str(store))},
+    )
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    return event.materialization
+
+
+def test_the_alerts_asset_lists_every_alert_newest_first(
+    tmp_path: Path, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reporting.alerts holds the record's three alerts; the UI's table shows them newest first
+    in the reporting timezone (New York, EDT in May: UTC-4); counts by state and severity."""
+    monkeypatch.setenv("NEXUS_REPORTING_TZ", "America/New_York")
+    store = tmp_path / "alerts.sqlite"
+    AlertResource(store_path=str(store)).alerts()  # makes the table
+    with sa.create_engine(f"sqlite:///{store}").begin() as connection:
+        for alert in RECORD:
+            connection.execute(ALERTS.insert().values(alert))
+    with dg.instance_for_test() as instance:
+        shown = materialize_alerts(instance, store, warehouse)
+        with warehouse.get_connection(read_only=True) as connection:
+            rows = connection.execute(
+                "select alert_key, kind, severity, state, incident_id, ticket_id, service_id, "
+                "raised_by, times_seen, strftime(first_seen, '%Y-%m-%d %H:%M'), "
+                "strftime(resolved_at, '%H:%M') from reporting.alerts order by first_seen desc"
+            ).fetchall()
+        assert rows == [
+            ("ticket-no-response:T-1", "ticket-no-response", "P1", "open", None, "T-1", None,
+             "response_watch_sensor", 1, "2026-05-02 12:00", None),
+            ("burn-rate:web:2026-05-01T10:00:00+00:00", "burn-rate", "P2", "open", None, None,
+             "web", "burn_rate_sensor", 60, "2026-05-01 10:01", None),
+            ("incident:inc_9:P0", "incident", "P0", "resolved", "inc_9", None, "api",
+             "incident_feed_sensor", 3, "2026-05-01 08:00", "09:30"),
+        ]  # fmt: skip
+        metadata = shown.metadata
+        table = metadata["alerts"].value
+        assert [record.data["alert_key"] for record in table.records] == [row[0] for row in rows]
+        assert [record.data["first_seen"] for record in table.records] == [
+            "2026-05-02 08:00:00 EDT",
+            "2026-05-01 06:01:00 EDT",
+            "2026-05-01 04:00:00 EDT",
+        ]
+        assert table.records[2].data["resolved_at"] == "2026-05-01 05:30:00 EDT"
+        assert [column.name for column in table.schema.columns][:4] == [
+            "first_seen",
+            "severity",
+            "state",
+            "kind",
+        ]
+        assert all(column.description for column in table.schema.columns)
+        counts = {
+            key: metadata[key].value for key in metadata if key.startswith(("alerts_", "open_"))
+        }
+        assert counts == {
+            "alerts_open": 2, "alerts_resolved": 1,
+            "alerts_p0": 1, "alerts_p1": 1, "alerts_p2": 1, "alerts_p3": 0,
+            "open_p0": 0, "open_p1": 1, "open_p2": 1, "open_p3": 0,
+        }  # fmt: skip
+        assert metadata["dagster/row_count"].value == 3
+
+        # The ticket is answered: the next run replaces the table, no row added or kept twice.
+        AlertResource(store_path=str(store)).resolve_alert("ticket-no-response:T-1", "answered")
+        again = materialize_alerts(instance, store, warehouse)
+    with warehouse.get_connection(read_only=True) as connection:
+        assert connection.execute(
+            "select alert_key, state from reporting.alerts order by alert_key"
+        ).fetchall() == [
+            ("burn-rate:web:2026-05-01T10:00:00+00:00", "open"),
+            ("incident:inc_9:P0", "resolved"),
+            ("ticket-no-response:T-1", "resolved"),
+        ]
+    assert (again.metadata["alerts_open"].value, again.metadata["open_p1"].value) == (1, 0)

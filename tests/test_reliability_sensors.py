@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from nexus_pipelines.alerts import Alert, AlertResource, stamp
+from nexus_pipelines.alerts_asset import ALERTS_KEY, TRIGGER_TAGS
 from nexus_pipelines.definitions import defs
 from nexus_pipelines.domains.reliability import FEED_OP, INCIDENT_KEYS
 from nexus_pipelines.incident_feed import feed_dir, read_feed, write_feed_file
@@ -421,6 +422,7 @@ def test_every_sensor_runs_by_default_and_targets_are_known() -> None:
         "burn_rate_sensor",
         "run_failure_alert_sensor",
         "run_recovery_alert_sensor",
+        "alerts_table_sensor",
     }
     assert mine <= sensors.keys()
     assert all(sensors[name].default_status == dg.DefaultSensorStatus.RUNNING for name in mine)
@@ -472,3 +474,105 @@ def test_a_p2_file_is_loaded_without_a_page_and_a_broken_file_warns(project_env:
         .tags["nexus/alerts"]
         .startswith("0 incident feed alerts raised; 1 resolved: feed-invalid:")
     )
+
+
+def test_alerts_reach_the_alerts_asset_through_its_sensor(
+    project_env: Settings, warehouse: Warehouse
+) -> None:
+    """The response watch raises two escalations; alerts_table_sensor, reading only the record
+    and the instance, requests a run; that run writes them to reporting.alerts and its
+    metadata. A tick that only sees them again asks for nothing; a resolution is news again."""
+    write_feed_file(
+        feed_dir(),
+        "export",
+        [{"incident_id": "inc_9", "event_type": "opened", "occurred_at": at(120),
+          "severity": "P1", "service_id": "api"}],
+    )  # fmt: skip
+    write_csv(project_env.landing_dir / "support_tickets.csv", TICKET_HEADER, [
+        ("T-1", 1, at(300), "normal", "bug", None, None, 0, None),
+    ])  # fmt: skip
+    job = defs.resolve_implicit_global_asset_job_def()
+    with dg.instance_for_test() as instance:
+        watch = tick("response_watch_sensor", instance, None)
+        assert watch.skip == (
+            "2 escalation alerts raised: incident inc_9 on api (P1), ticket T-1 (P3)."
+        )
+        (request,) = tick("alerts_table_sensor", instance, None).run_requests
+        assert request.asset_selection == [ALERTS_KEY]
+        assert not project_env.duckdb_path.exists()  # no sensor opened the warehouse
+        run = job.execute_in_process(
+            instance=instance, asset_selection=request.asset_selection, tags=request.tags
+        )
+        assert run.success
+        (event,) = run.get_asset_materialization_events()
+        with warehouse.get_connection(read_only=True) as connection:
+            assert connection.execute(
+                "select alert_key, severity, state, incident_id, ticket_id, service_id, "
+                "raised_by, times_seen from reporting.alerts order by alert_key"
+            ).fetchall() == [
+                ("ack-overdue:inc_9", "P1", "open", "inc_9", None, "api",
+                 "response_watch_sensor", 1),
+                ("ticket-no-response:T-1", "P3", "open", None, "T-1", None,
+                 "response_watch_sensor", 1),
+            ]  # fmt: skip
+        metadata = event.materialization.metadata
+        assert {record.data["alert_key"] for record in metadata["alerts"].value.records} == {
+            "ack-overdue:inc_9",
+            "ticket-no-response:T-1",
+        }
+        assert (metadata["alerts_open"].value, metadata["open_p1"].value) == (2, 1)
+        assert tick("alerts_table_sensor", instance, None).skip == (
+            "reporting.alerts is current: 2 alerts, 2 open."
+        )
+
+        # Seen again (the incident is still unacknowledged): only a sighting, no run yet.
+        watch = tick("response_watch_sensor", instance, watch.cursor)
+        quiet = tick("alerts_table_sensor", instance, None)
+        assert quiet.run_requests == [] and "only sightings changed" in (quiet.skip or "")
+
+        # Acknowledged: the escalation is resolved, and the table is refreshed.
+        write_feed_file(
+            feed_dir(),
+            "export-2",
+            [{"incident_id": "inc_9", "event_type": "acknowledged", "occurred_at": at(1)}],
+        )
+        tick("response_watch_sensor", instance, watch.cursor)
+        (again,) = tick("alerts_table_sensor", instance, None).run_requests
+        assert again.run_key != request.run_key
+        assert job.execute_in_process(
+            instance=instance, asset_selection=again.asset_selection, tags=again.tags
+        ).success
+    with warehouse.get_connection(read_only=True) as connection:
+        assert connection.execute(
+            "select alert_key, state, times_seen from reporting.alerts order by alert_key"
+        ).fetchall() == [
+            ("ack-overdue:inc_9", "resolved", 2),
+            ("ticket-no-response:T-1", "open", 1),
+        ]
+
+
+def test_alerts_table_sensor_waits_for_a_refresh_on_its_way_and_after_a_failed_one(
+    project_env: Settings,
+) -> None:
+    """A refresh that failed is not retried for 15 minutes (its own failure alert would
+    otherwise request the next one at once); a refresh queued is not requested twice."""
+
+    @dg.asset
+    def refresh() -> None:
+        raise RuntimeError("the warehouse is full")
+
+    job = dg.Definitions(assets=[refresh]).resolve_implicit_global_asset_job_def()
+    AlertResource().raise_alert("ticket-no-response:T-2", "P3", "test", "waits", ticket_id="T-2")
+    with dg.instance_for_test() as instance:
+        failed = job.execute_in_process(instance=instance, tags=TRIGGER_TAGS, raise_on_error=False)
+        assert not failed.success
+        ended = datetime.fromtimestamp(instance.get_run_record_by_id(failed.run_id).end_time, UTC)
+        paused = tick("alerts_table_sensor", instance, None)
+        assert paused.run_requests == []
+        assert paused.skip == (
+            f"The last refresh of reporting.alerts failed at {ended:%H:%M} UTC; the next try "
+            f"after {ended + timedelta(minutes=15):%H:%M} UTC (1 alerts, 1 open)."
+        )
+        instance.create_run_for_job(job_def=job, tags=TRIGGER_TAGS)  # not started yet
+        waiting = tick("alerts_table_sensor", instance, None)
+    assert waiting.skip == "A refresh of reporting.alerts is queued or running."

@@ -9,7 +9,8 @@ The SQL assets (assets/domains/reliability/, assets/domains/support/) compute th
   read the landing folder and the incident feed, keep cursors, give runs content-derived keys and
   raise alerts through the one alert resource (nexus_pipelines/alerts.py), which pages a dedupe
   key once; each resolves its alerts when it sees their condition clear in its source, and says
-  in its tick's log and result which it raised and resolved. Probes for detection and burn rates
+  in its tick's log and result which it raised and resolved. `reporting/alerts` and its sensor
+  (nexus_pipelines/alerts_asset.py) show them in the UI. Probes for detection and burn rates
   come from the landing files of `health_checks`, the same files the landing-folder sensor
   loads into raw.health_checks.
 """
@@ -30,6 +31,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from nexus_pipelines.alerts import OPEN, AlertResource, TickAlerts, build_alert_resource
+from nexus_pipelines.alerts_asset import build_alerts_asset, build_alerts_table_sensor
 from nexus_pipelines.incident_feed import (
     FeedEvent,
     IncidentState,
@@ -174,7 +176,7 @@ def build_feed_asset() -> dg.AssetsDefinition:
 
 
 def build_assets(source: Project) -> list[dg.AssetsDefinition]:
-    return [build_feed_asset()]
+    return [build_feed_asset(), build_alerts_asset()]
 
 
 # --------------------------------------------------------------------------- landing readers
@@ -745,6 +747,7 @@ def build_sensors(source: Project) -> list[dg.SensorDefinition]:
         build_burn_rate_sensor(source),
         build_run_failure_sensor(),
         build_run_recovery_sensor(),
+        build_alerts_table_sensor(),
     ]
 
 
