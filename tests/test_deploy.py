@@ -458,8 +458,8 @@ def test_alerts_raised_by_two_processes_are_one_record_in_the_instances_postgres
         dg.build_resources({"alerts": build_alert_resource()}) as other,
     ):
         first, second = one.alerts, other.alerts
-        assert first.raise_alert("burn-rate:web_app", "page", "burn_rate_sensor", "burn") is True
-        assert second.raise_alert("burn-rate:web_app", "page", "burn_rate_sensor", "burn") is False
+        assert first.raise_alert("burn-rate:web_app", "P1", "burn_rate_sensor", "burn") is True
+        assert second.raise_alert("burn-rate:web_app", "P1", "burn_rate_sensor", "burn") is False
         (alert,) = second.alerts()
     assert (alert.dedupe_key, alert.occurrences) == ("burn-rate:web_app", 2)
     assert not (tmp_path / "alerts.sqlite").exists()  # nothing went to the SQLite file

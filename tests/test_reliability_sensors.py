@@ -5,13 +5,15 @@ that the warehouse file was never created by a sensor tick.
 """
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from nexus_pipelines.alerts import AlertResource
+from nexus_pipelines.alerts import Alert, AlertResource, stamp
+from nexus_pipelines.alerts_asset import ALERTS_KEY, TRIGGER_TAGS
 from nexus_pipelines.definitions import defs
 from nexus_pipelines.domains.reliability import FEED_OP, INCIDENT_KEYS
 from nexus_pipelines.incident_feed import feed_dir, read_feed, write_feed_file
@@ -34,20 +36,43 @@ def sensor_env(project_env: Settings, tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("NEXUS_ALERT_WEBHOOK_URL", raising=False)
 
 
-def tick(name: str, instance: dg.DagsterInstance, cursor: str | None):
-    sensor = defs.get_repository_def().get_sensor_def(name)
-    context = dg.build_sensor_context(
-        instance=instance,
+@dataclass
+class Tick:
+    """What the UI shows of a tick: runs requested, the skip text, the tick's captured log."""
+
+    run_requests: list[dg.RunRequest]
+    cursor: str | None
+    skip: str | None
+    logs: list[str]
+
+
+def tick(name: str, instance: dg.DagsterInstance, cursor: str | None) -> Tick:
+    repository = defs.get_repository_def()
+    sensor = repository.get_sensor_def(name)
+    with dg.build_sensor_context(
+        # a reference to the instance, and names, capture the tick's log as the daemon does
+        instance_ref=instance.get_ref(),
         cursor=cursor,
-        repository_def=defs.get_repository_def(),
+        repository_def=repository,
+        repository_name=repository.name,
+        sensor_name=name,
         resources={"alerts": AlertResource()},
-    )
-    result = sensor.evaluate_tick(context)
-    return result.run_requests or [], result.cursor
+    ) as context:
+        before = len(tick_log(instance, context.log_key))
+        result = sensor.evaluate_tick(context)
+    logs = tick_log(instance, context.log_key)[before:] if result.log_key else []
+    return Tick(list(result.run_requests or []), result.cursor, result.skip_message, logs)
 
 
-def alerts() -> list:
-    return AlertResource().alerts()
+def tick_log(instance: dg.DagsterInstance, log_key: list[str]) -> list[str]:
+    """The messages of a tick's log as the UI reads them (the compute log manager's JSON lines)."""
+    stderr = instance.compute_log_manager.get_log_data(log_key).stderr or b""
+    lines = [json.loads(line) for line in stderr.decode().splitlines() if line]
+    return [line["dagster_meta"]["orig_message"] for line in lines]
+
+
+def alerts(kind: str | None = None) -> list[Alert]:
+    return AlertResource().alerts(kind=kind)
 
 
 def at(minutes_ago: float) -> str:
@@ -73,6 +98,14 @@ TICKET_HEADER = (
 )
 
 
+def facts(alert: Alert) -> tuple:
+    """What an analyst filters an alert by."""
+    return (
+        alert.dedupe_key, alert.kind, alert.severity, alert.state, alert.incident_id,
+        alert.ticket_id, alert.service_id, alert.run_id,
+    )  # fmt: skip
+
+
 def test_p0_feed_file_requests_one_run_and_pages_once(
     project_env: Settings, warehouse: Warehouse
 ) -> None:
@@ -91,17 +124,25 @@ def test_p0_feed_file_requests_one_run_and_pages_once(
         ],
     )
     with dg.instance_for_test() as instance:
-        requests, cursor = tick("incident_feed_sensor", instance, None)
-        assert len(requests) == 1
-        assert requests[0].run_key.startswith("incident-feed-")
-        assert requests[0].asset_selection == INCIDENT_KEYS
-        assert [(a.dedupe_key, a.severity) for a in alerts()] == [
-            ("incident:inc_live_1:P0", "page")
+        first = tick("incident_feed_sensor", instance, None)
+        (request,) = first.run_requests
+        assert request.run_key.startswith("incident-feed-")
+        assert request.asset_selection == INCIDENT_KEYS
+        assert [facts(a) for a in alerts()] == [
+            ("incident:inc_live_1:P0", "incident", "P0", "open", "inc_live_1", None, "api", None)
         ]
+        assert [line for line in first.logs if "Alert raised" in line] == [
+            "Alert raised: incident:inc_live_1:P0 (P0, incident inc_live_1 on api): "
+            f"P0 incident inc_live_1 on api: api returns 503 (at {at(3)})"
+        ]
+        assert request.tags["nexus/alerts"] == (
+            "1 incident feed alerts raised: incident inc_live_1 on api (P0)."
+        )
         assert project_env.duckdb_path.exists() is False
 
-        again, cursor = tick("incident_feed_sensor", instance, cursor)
-        assert again == []
+        again = tick("incident_feed_sensor", instance, first.cursor)
+        assert again.run_requests == []
+        assert again.skip == "No new incident feed files; 0 incident feed alerts raised."
         assert len(alerts()) == 1
 
         # The requested run loads the event; the incident appears open and within its target.
@@ -109,11 +150,30 @@ def test_p0_feed_file_requests_one_run_and_pages_once(
             ensure_ingest_tables(connection)
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
             instance=instance,
-            asset_selection=requests[0].asset_selection,
-            run_config=requests[0].run_config,
+            asset_selection=request.asset_selection,
+            run_config=request.run_config,
         )
         assert result.success
-    assert requests[0].run_config["ops"][FEED_OP]["config"]["files"]
+
+        # The feed resolves it: the page is resolved at the feed's time, and says so.
+        write_feed_file(
+            feed_dir(),
+            "oncall-export-2",
+            [{"incident_id": "inc_live_1", "event_type": "resolved", "occurred_at": at(1)}],
+        )
+        resolved = tick("incident_feed_sensor", instance, again.cursor)
+        assert len(resolved.run_requests) == 1
+        assert resolved.run_requests[0].tags["nexus/alerts"] == (
+            "0 incident feed alerts raised; 1 resolved: incident inc_live_1 on api."
+        )
+        assert any(
+            f"Alert resolved: incident:inc_live_1:P0 (P0, incident inc_live_1 on api): "
+            f"incident resolved at {at(1)}" in line
+            for line in resolved.logs
+        )
+    (alert,) = alerts()
+    assert (alert.state, alert.resolved_at) == ("resolved", stamp(datetime.fromisoformat(at(1))))
+    assert request.run_config["ops"][FEED_OP]["config"]["files"]
     with warehouse.get_connection(read_only=True) as connection:
         assert connection.execute(
             "select incident_id, severity, source, target_status from reliability.open_incidents"
@@ -150,8 +210,8 @@ def test_consecutive_failed_probes_open_one_incident_and_recovery_resolves_it(
         ("web", at(10), False, None, False),
     ])  # fmt: skip
     with dg.instance_for_test() as instance:
-        _, cursor = tick("incident_detection_sensor", instance, None)
-        _, cursor = tick("incident_detection_sensor", instance, cursor)
+        cursor = tick("incident_detection_sensor", instance, None).cursor
+        cursor = tick("incident_detection_sensor", instance, cursor).cursor
         opened = [e for e in read_feed(feed_dir()) if e.incident_id.startswith("det_")]
         assert [(e.event_type, e.severity, e.service_id) for e in opened] == [
             ("opened", "P0", "api")
@@ -162,8 +222,8 @@ def test_consecutive_failed_probes_open_one_incident_and_recovery_resolves_it(
             ("api", at(5), False, None, False),
             ("api", at(0), True, 120, False),
         ])  # fmt: skip
-        _, cursor = tick("incident_detection_sensor", instance, cursor)
-        _, cursor = tick("incident_detection_sensor", instance, cursor)
+        cursor = tick("incident_detection_sensor", instance, cursor).cursor
+        cursor = tick("incident_detection_sensor", instance, cursor).cursor
         detected = sorted(
             (e for e in read_feed(feed_dir()) if e.incident_id.startswith("det_")),
             key=lambda e: e.occurred_at,
@@ -171,21 +231,25 @@ def test_consecutive_failed_probes_open_one_incident_and_recovery_resolves_it(
         assert [e.event_type for e in detected] == ["opened", "resolved"]
         assert detected[1].occurred_at.isoformat() == at(0)
 
-        # The feed sensor turns the detection into one page and one run.
-        requests, _ = tick("incident_feed_sensor", instance, None)
-        assert len(requests) == 1
-        assert [a.dedupe_key for a in alerts() if a.severity == "page"] == [
-            f"incident:{opened[0].incident_id}:P0",
-            "incident:inc_web:P1",
-        ]
+        # The feed sensor turns the detection into one page and one run; it sees the incident
+        # already resolved, so that page is resolved at once. inc_web's page stays open.
+        assert len(tick("incident_feed_sensor", instance, None).run_requests) == 1
+    det = opened[0].incident_id
+    assert [facts(a)[:7] for a in alerts(kind="incident")] == [
+        (f"incident:{det}:P0", "incident", "P0", "resolved", det, None, "api"),
+        ("incident:inc_web:P1", "incident", "P1", "open", "inc_web", None, "web"),
+    ]
     assert not project_env.duckdb_path.exists()
 
 
-def test_response_watch_escalates_each_overdue_item_once(project_env: Settings) -> None:
-    """P1 unacknowledged for 2 h (target 1 h): escalate. P0 5 min old (target 15): not yet.
+def test_response_watch_escalates_each_overdue_item_once_and_resolves_it(
+    project_env: Settings,
+) -> None:
+    """P1 unacknowledged for 2 h (target 1 h): escalate, P1. P0 5 min old (target 15): not yet.
     P2 acknowledged: no. P3 unacknowledged for a day (target: next sprint): no.
-    Tickets: t1 5 h without a reply: escalate; t2 1 h: not yet; t3 answered; t4 30 days old,
-    outside the 7-day watch window."""
+    Tickets: t1 (urgent) 5 h without a reply: escalate, P1; t5 (high) 4.5 h: P2; t2 1 h: not
+    yet; t3 answered; t4 30 days old, outside the 7-day watch window.
+    Then p1 is acknowledged and t1 answered: both resolved, at those times; t5 stays open."""
     write_feed_file(
         feed_dir(),
         "export",
@@ -201,28 +265,68 @@ def test_response_watch_escalates_each_overdue_item_once(project_env: Settings) 
              "severity": "P3", "service_id": "web"},
         ],
     )  # fmt: skip
-    write_csv(project_env.landing_dir / "support_tickets.csv", TICKET_HEADER, [
-        ("t1", 1, at(300), "normal", "bug", None, None, 0, None),
+    (feed_dir() / "broken.jsonl").write_text("{not json\n")  # the feed sensor's to report
+    tickets = project_env.landing_dir / "support_tickets"
+    write_csv(tickets / "1.csv", TICKET_HEADER, [
+        ("t1", 1, at(300), "urgent", "bug", None, None, 0, None),
+        ("t5", 1, at(270), "high", "bug", None, None, 0, None),
         ("t2", 1, at(60), "normal", "bug", None, None, 0, None),
         ("t3", 1, at(300), "normal", "bug", at(240), None, 0, None),
         ("t4", 1, at(30 * 1440), "normal", "bug", None, None, 0, None),
     ])  # fmt: skip
     with dg.instance_for_test() as instance:
-        _, cursor = tick("response_watch_sensor", instance, None)
-        _, cursor = tick("response_watch_sensor", instance, cursor)
-    escalations = alerts()
-    assert sorted((a.dedupe_key, a.severity) for a in escalations) == [
-        ("ack-overdue:p1", "escalation"),
-        ("ticket-no-response:t1", "escalation"),
-    ]
-    assert all(a.delivery == "recorded (no webhook configured)" for a in escalations)
+        first = tick("response_watch_sensor", instance, None)
+        assert first.skip == (
+            "3 escalation alerts raised: incident p1 on api (P1), ticket t1 (P1), ticket t5 (P2)."
+        )
+        raised = [line for line in first.logs if "Alert raised" in line]
+        assert raised == [
+            "Alert raised: ack-overdue:p1 (P1, incident p1 on api): P1 incident p1 on api is "
+            "unacknowledged 120 min after detection (target 60 min)",
+            f"Alert raised: ticket-no-response:t1 (P1, ticket t1): Ticket t1 (urgent priority, "
+            f"created {at(300)}) has no first agent response after 4 h",
+            f"Alert raised: ticket-no-response:t5 (P2, ticket t5): Ticket t5 (high priority, "
+            f"created {at(270)}) has no first agent response after 4 h",
+        ]
+        second = tick("response_watch_sensor", instance, first.cursor)
+        assert second.skip == "0 escalation alerts raised; 1 seen again."
+        assert [facts(a) for a in alerts()] == [
+            ("ack-overdue:p1", "ack-overdue", "P1", "open", "p1", None, "api", None),
+            ("ticket-no-response:t1", "ticket-no-response", "P1", "open", None, "t1", None, None),
+            ("ticket-no-response:t5", "ticket-no-response", "P2", "open", None, "t5", None, None),
+        ]
+        assert all(a.delivery == "recorded (no webhook configured)" for a in alerts())
+
+        write_feed_file(
+            feed_dir(),
+            "export-2",
+            [{"incident_id": "p1", "event_type": "acknowledged", "occurred_at": at(2)}],
+        )
+        write_csv(tickets / "2.csv", TICKET_HEADER, [
+            ("t1", 1, at(300), "urgent", "bug", at(1), None, 0, None)
+        ])  # fmt: skip
+        third = tick("response_watch_sensor", instance, second.cursor)
+    assert third.skip == ("0 escalation alerts raised; 2 resolved: ticket t1, incident p1 on api.")
+    assert sum("Alert resolved" in line for line in third.logs) == 2
+    by_key = {alert.dedupe_key: alert for alert in alerts()}
+    assert (by_key["ack-overdue:p1"].state, by_key["ack-overdue:p1"].resolution) == (
+        "resolved",
+        f"incident acknowledged at {at(2)}",
+    )
+    assert by_key["ticket-no-response:t1"].resolved_at == stamp(datetime.fromisoformat(at(1)))
+    assert by_key["ticket-no-response:t1"].resolution == f"first agent response at {at(1)}"
+    assert by_key["ticket-no-response:t5"].state == "open"
     assert not project_env.duckdb_path.exists()
 
 
-def test_burn_rate_pages_once_per_episode(project_env: Settings) -> None:
+def test_burn_rate_pages_once_per_episode_and_resolves_when_it_ends(
+    project_env: Settings,
+) -> None:
     """api probes every 5 min for the last hour, the last two failed: 1 h burn = (2/12) / 0.001
-    = 167 and 5 min burn (the last probe) = 1 / 0.001 = 1000, both > 14.4: a page. A further
-    failure continues the same episode: no second page. batch is not customer-facing."""
+    = 167 and 5 min burn (the last probe) = 1 / 0.001 = 1000, both > 14.4: a fast burn, P1. A
+    further failure continues the same episode: no second page. batch is not customer-facing.
+    Then good probes for 30 min (now + 5 .. now + 35): the 5 min and 30 min windows are clean, so
+    neither pair fires: resolved at the last probe."""
     landing = project_env.landing_dir
     write_csv(landing / "services.csv", "service_id,product_id,customer_facing", [
         ("api", None, True), ("batch", None, False)
@@ -231,42 +335,82 @@ def test_burn_rate_pages_once_per_episode(project_env: Settings) -> None:
     probes += [("batch", at(1), False, None, False)]
     write_csv(landing / "health_checks" / "1.csv", PROBE_HEADER, probes)
     with dg.instance_for_test() as instance:
-        _, cursor = tick("burn_rate_sensor", instance, None)
-        assert [a.dedupe_key.split(":")[:2] for a in alerts()] == [["burn-rate", "api"]]
+        first = tick("burn_rate_sensor", instance, None)
+        assert [facts(a)[1:] for a in alerts()] == [
+            ("burn-rate", "P1", "open", None, None, "api", None)
+        ]
+        assert first.skip == "1 services burning; 1 burn-rate alerts raised: service api (P1)."
         write_csv(landing / "health_checks" / "2.csv", PROBE_HEADER, [
             ("api", at(0), False, None, False)
         ])  # fmt: skip
-        _, cursor = tick("burn_rate_sensor", instance, cursor)
+        second = tick("burn_rate_sensor", instance, first.cursor)
         assert len(alerts()) == 1
-        assert json.loads(cursor)["firing"].keys() == {"api"}
+        assert json.loads(second.cursor)["firing"].keys() == {"api"}
+        write_csv(landing / "health_checks" / "3.csv", PROBE_HEADER, [
+            ("api", at(-5 * k), True, 90, False) for k in range(1, 8)
+        ])  # fmt: skip
+        third = tick("burn_rate_sensor", instance, second.cursor)
+    assert third.skip == "0 services burning; 0 burn-rate alerts raised; 1 resolved: service api."
+    (alert,) = alerts()
+    assert (alert.state, alert.resolved_at) == ("resolved", stamp(datetime.fromisoformat(at(-35))))
     assert not project_env.duckdb_path.exists()
 
 
-def test_a_failed_run_raises_one_alert(project_env: Settings) -> None:
-    @dg.asset
-    def broken() -> None:
-        raise RuntimeError("boom")
+def test_a_failed_run_raises_one_alert_and_a_later_success_resolves_it(
+    project_env: Settings, tmp_path: Path
+) -> None:
+    """`flaky` fails, then succeeds: its run-failure alert is resolved by the success of the
+    same job on the same asset. A success of another asset (`other`) in between resolves
+    nothing."""
+    mended = tmp_path / "mended"
 
-    sensor = defs.get_repository_def().get_sensor_def("run_failure_alert_sensor")
+    @dg.asset
+    def flaky() -> None:
+        if not mended.exists():
+            raise RuntimeError("boom")
+
+    @dg.asset
+    def other() -> None:
+        return None
+
+    repository = defs.get_repository_def()
+    failure_sensor = repository.get_sensor_def("run_failure_alert_sensor")
+    recovery_sensor = repository.get_sensor_def("run_recovery_alert_sensor")
+
+    def react(sensor, instance: dg.DagsterInstance, run_id: str, event_type) -> None:
+        (record,) = instance.get_records_for_run(run_id, of_type=event_type).records
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_event=record.event_log_entry.dagster_event,
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(run_id),
+            resources={"alerts": AlertResource()},
+        )
+        sensor(context)
+
+    job = dg.Definitions(assets=[flaky, other]).resolve_implicit_global_asset_job_def()
     with dg.instance_for_test() as instance:
-        result = dg.materialize([broken], instance=instance, raise_on_error=False)
-        assert not result.success
-        run = instance.get_run_by_id(result.run_id)
-        (failure,) = instance.get_records_for_run(
-            result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
-        ).records
+        failed = job.execute_in_process(
+            instance=instance, asset_selection=[flaky.key], raise_on_error=False
+        )
+        assert not failed.success
         for _ in range(2):  # the same failure seen twice still pages once
-            context = dg.build_run_status_sensor_context(
-                sensor_name=sensor.name,
-                dagster_event=failure.event_log_entry.dagster_event,
-                dagster_instance=instance,
-                dagster_run=run,
-                resources={"alerts": AlertResource()},
-            )
-            sensor(context)
+            react(failure_sensor, instance, failed.run_id, dg.DagsterEventType.RUN_FAILURE)
+        unrelated = job.execute_in_process(instance=instance, asset_selection=[other.key])
+        react(recovery_sensor, instance, unrelated.run_id, dg.DagsterEventType.RUN_SUCCESS)
+        assert [a.state for a in alerts()] == ["open"]
+        mended.touch()
+        recovered = job.execute_in_process(instance=instance, asset_selection=[flaky.key])
+        react(recovery_sensor, instance, recovered.run_id, dg.DagsterEventType.RUN_SUCCESS)
+        ended = instance.get_run_record_by_id(recovered.run_id).end_time
     (alert,) = alerts()
-    assert alert.dedupe_key == f"run-failure:{result.run_id}"
-    assert alert.occurrences == 2 and "failed" in alert.message
+    assert facts(alert) == (
+        f"run-failure:{failed.run_id}", "run-failure", "P2", "resolved", None, None, None,
+        failed.run_id,
+    )  # fmt: skip
+    assert alert.occurrences == 2 and "Steps failed: ['flaky']" in alert.message
+    assert alert.resolution == f"run {recovered.run_id} of __ASSET_JOB succeeded"
+    assert alert.resolved_at == stamp(datetime.fromtimestamp(ended, UTC))
 
 
 def test_every_sensor_runs_by_default_and_targets_are_known() -> None:
@@ -277,6 +421,8 @@ def test_every_sensor_runs_by_default_and_targets_are_known() -> None:
         "response_watch_sensor",
         "burn_rate_sensor",
         "run_failure_alert_sensor",
+        "run_recovery_alert_sensor",
+        "alerts_table_sensor",
     }
     assert mine <= sensors.keys()
     assert all(sensors[name].default_status == dg.DefaultSensorStatus.RUNNING for name in mine)
@@ -298,7 +444,7 @@ def test_response_targets_agree_with_the_playbook() -> None:
 
 def test_a_p2_file_is_loaded_without_a_page_and_a_broken_file_warns(project_env: Settings) -> None:
     """P2 opened: one run of the feed asset alone, no page. A line that is not JSON: the file is
-    not requested, and one warning names it."""
+    not requested, and one P2 alert names it; replacing the file resolves that alert."""
     write_feed_file(
         feed_dir(),
         "minor",
@@ -306,10 +452,127 @@ def test_a_p2_file_is_loaded_without_a_page_and_a_broken_file_warns(project_env:
     )
     (feed_dir() / "broken.jsonl").write_text("{not json\n")
     with dg.instance_for_test() as instance:
-        (request,), _ = tick("incident_feed_sensor", instance, None)
+        first = tick("incident_feed_sensor", instance, None)
+        (request,) = first.run_requests
+        assert request.tags["nexus/alerts"] == (
+            "1 incident feed alerts raised: feed file broken.jsonl (P2)."
+        )
+        (feed_dir() / "broken.jsonl").unlink()
+        write_feed_file(feed_dir(), "broken", [])  # the exporter's fixed file: no events
+        fixed = tick("incident_feed_sensor", instance, first.cursor)
     assert request.asset_selection == [INCIDENT_KEYS[0]]
     assert request.run_config["ops"][FEED_OP]["config"]["files"] == [
         str(feed_dir() / "minor.jsonl")
     ]
-    ((key, severity, message),) = [(a.dedupe_key, a.severity, a.message) for a in alerts()]
-    assert key.startswith("feed-invalid:") and severity == "warning" and "broken.jsonl" in message
+    ((key, kind, severity, state, message),) = [
+        (a.dedupe_key, a.kind, a.severity, a.state, a.message) for a in alerts()
+    ]
+    assert key.startswith("feed-invalid:") and (kind, severity) == ("feed-invalid", "P2")
+    assert "broken.jsonl" in message and state == "resolved"
+    assert (
+        fixed.run_requests[0]
+        .tags["nexus/alerts"]
+        .startswith("0 incident feed alerts raised; 1 resolved: feed-invalid:")
+    )
+
+
+def test_alerts_reach_the_alerts_asset_through_its_sensor(
+    project_env: Settings, warehouse: Warehouse
+) -> None:
+    """The response watch raises two escalations; alerts_table_sensor, reading only the record
+    and the instance, requests a run; that run writes them to reporting.alerts and its
+    metadata. A tick that only sees them again asks for nothing; a resolution is news again."""
+    write_feed_file(
+        feed_dir(),
+        "export",
+        [{"incident_id": "inc_9", "event_type": "opened", "occurred_at": at(120),
+          "severity": "P1", "service_id": "api"}],
+    )  # fmt: skip
+    write_csv(project_env.landing_dir / "support_tickets.csv", TICKET_HEADER, [
+        ("T-1", 1, at(300), "normal", "bug", None, None, 0, None),
+    ])  # fmt: skip
+    job = defs.resolve_implicit_global_asset_job_def()
+    with dg.instance_for_test() as instance:
+        watch = tick("response_watch_sensor", instance, None)
+        assert watch.skip == (
+            "2 escalation alerts raised: incident inc_9 on api (P1), ticket T-1 (P3)."
+        )
+        (request,) = tick("alerts_table_sensor", instance, None).run_requests
+        assert request.asset_selection == [ALERTS_KEY]
+        assert not project_env.duckdb_path.exists()  # no sensor opened the warehouse
+        run = job.execute_in_process(
+            instance=instance, asset_selection=request.asset_selection, tags=request.tags
+        )
+        assert run.success
+        (event,) = run.get_asset_materialization_events()
+        with warehouse.get_connection(read_only=True) as connection:
+            assert connection.execute(
+                "select alert_key, severity, state, incident_id, ticket_id, service_id, "
+                "raised_by, times_seen from reporting.alerts order by alert_key"
+            ).fetchall() == [
+                ("ack-overdue:inc_9", "P1", "open", "inc_9", None, "api",
+                 "response_watch_sensor", 1),
+                ("ticket-no-response:T-1", "P3", "open", None, "T-1", None,
+                 "response_watch_sensor", 1),
+            ]  # fmt: skip
+        metadata = event.materialization.metadata
+        assert {record.data["alert_key"] for record in metadata["alerts"].value.records} == {
+            "ack-overdue:inc_9",
+            "ticket-no-response:T-1",
+        }
+        assert (metadata["alerts_open"].value, metadata["open_p1"].value) == (2, 1)
+        assert tick("alerts_table_sensor", instance, None).skip == (
+            "reporting.alerts is current: 2 alerts, 2 open."
+        )
+
+        # Seen again (the incident is still unacknowledged): only a sighting, no run yet.
+        watch = tick("response_watch_sensor", instance, watch.cursor)
+        quiet = tick("alerts_table_sensor", instance, None)
+        assert quiet.run_requests == [] and "only sightings changed" in (quiet.skip or "")
+
+        # Acknowledged: the escalation is resolved, and the table is refreshed.
+        write_feed_file(
+            feed_dir(),
+            "export-2",
+            [{"incident_id": "inc_9", "event_type": "acknowledged", "occurred_at": at(1)}],
+        )
+        tick("response_watch_sensor", instance, watch.cursor)
+        (again,) = tick("alerts_table_sensor", instance, None).run_requests
+        assert again.run_key != request.run_key
+        assert job.execute_in_process(
+            instance=instance, asset_selection=again.asset_selection, tags=again.tags
+        ).success
+    with warehouse.get_connection(read_only=True) as connection:
+        assert connection.execute(
+            "select alert_key, state, times_seen from reporting.alerts order by alert_key"
+        ).fetchall() == [
+            ("ack-overdue:inc_9", "resolved", 2),
+            ("ticket-no-response:T-1", "open", 1),
+        ]
+
+
+def test_alerts_table_sensor_waits_for_a_refresh_on_its_way_and_after_a_failed_one(
+    project_env: Settings,
+) -> None:
+    """A refresh that failed is not retried for 15 minutes (its own failure alert would
+    otherwise request the next one at once); a refresh queued is not requested twice."""
+
+    @dg.asset
+    def refresh() -> None:
+        raise RuntimeError("the warehouse is full")
+
+    job = dg.Definitions(assets=[refresh]).resolve_implicit_global_asset_job_def()
+    AlertResource().raise_alert("ticket-no-response:T-2", "P3", "test", "waits", ticket_id="T-2")
+    with dg.instance_for_test() as instance:
+        failed = job.execute_in_process(instance=instance, tags=TRIGGER_TAGS, raise_on_error=False)
+        assert not failed.success
+        ended = datetime.fromtimestamp(instance.get_run_record_by_id(failed.run_id).end_time, UTC)
+        paused = tick("alerts_table_sensor", instance, None)
+        assert paused.run_requests == []
+        assert paused.skip == (
+            f"The last refresh of reporting.alerts failed at {ended:%H:%M} UTC; the next try "
+            f"after {ended + timedelta(minutes=15):%H:%M} UTC (1 alerts, 1 open)."
+        )
+        instance.create_run_for_job(job_def=job, tags=TRIGGER_TAGS)  # not started yet
+        waiting = tick("alerts_table_sensor", instance, None)
+    assert waiting.skip == "A refresh of reporting.alerts is queued or running."

@@ -8,8 +8,11 @@ The SQL assets (assets/domains/reliability/, assets/domains/support/) compute th
 - Sensors, all running by default. None opens the warehouse (it may be locked by a writer): they
   read the landing folder and the incident feed, keep cursors, give runs content-derived keys and
   raise alerts through the one alert resource (nexus_pipelines/alerts.py), which pages a dedupe
-  key once. Probes for detection and burn rates come from the landing files of `health_checks`,
-  the same files the landing-folder sensor loads into raw.health_checks.
+  key once; each resolves its alerts when it sees their condition clear in its source, and says
+  in its tick's log and result which it raised and resolved. `reporting/alerts` and its sensor
+  (nexus_pipelines/alerts_asset.py) show them in the UI. Probes for detection and burn rates
+  come from the landing files of `health_checks`, the same files the landing-folder sensor
+  loads into raw.health_checks.
 """
 
 import hashlib
@@ -27,14 +30,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from pydantic import Field
 
-from nexus_pipelines.alerts import AlertResource, build_alert_resource
+from nexus_pipelines.alerts import OPEN, AlertResource, TickAlerts, build_alert_resource
+from nexus_pipelines.alerts_asset import build_alerts_asset, build_alerts_table_sensor
 from nexus_pipelines.incident_feed import (
     FeedEvent,
     IncidentState,
     feed_dir,
     incident_states,
     list_feed_files,
-    read_feed,
     read_feed_file,
     write_feed_file,
 )
@@ -65,6 +68,14 @@ INCIDENT_KEYS = [
     HEALTH_REPORT_KEY,
 ]
 URGENT = ("P0", "P1")
+# The P-level of alerts not about an incident (an incident's alerts take its own severity): a
+# ticket waiting past the first-response target by its priority; a burn rate by its window pair
+# (a fast burn spends the month's budget in about two days); a feed file not loaded, or a
+# failed run of the pipeline, P2: data is missing or stale, the previous rows stay.
+TICKET_SEVERITY = {"urgent": "P1", "high": "P2", "normal": "P3", "low": "P3"}
+BURN_SEVERITY = {"fast": "P1", "slow": "P2"}
+FEED_INVALID_SEVERITY = "P2"
+RUN_FAILURE_SEVERITY = "P2"
 # Sensors act only on probes and tickets this recent: a backlog of history is not news to page on.
 PROBE_LOOKBACK = timedelta(hours=6)
 TICKET_LOOKBACK = timedelta(days=7)
@@ -180,7 +191,7 @@ def build_feed_asset() -> dg.AssetsDefinition:
 
 
 def build_assets(source: Project) -> list[dg.AssetsDefinition]:
-    return [build_feed_asset()]
+    return [build_feed_asset(), build_alerts_asset()]
 
 
 # --------------------------------------------------------------------------- landing readers
@@ -255,13 +266,51 @@ def _iso(moment: datetime) -> str:
 # --------------------------------------------------------------------------- sensors
 
 
+def readable_feed(directory: Path) -> list[FeedEvent]:
+    """Every event of the feed's files that parse: the feed sensor raises an alert for a file
+    that does not, and one bad file must not stop the sensors that read the feed's state."""
+    events: list[FeedEvent] = []
+    for path in list_feed_files(directory):
+        try:
+            events += read_feed_file(path)
+        except ValueError:
+            continue
+    return events
+
+
+def settle_incident_pages(
+    tick: TickAlerts, events: list[FeedEvent], states: dict[str, IncidentState]
+) -> None:
+    """Resolve the open page of an incident the feed now says is resolved (at its resolution)
+    or at another severity (at that change: the new severity has its own page if urgent)."""
+    changed_at = {
+        event.incident_id: event.occurred_at
+        for event in sorted(events, key=lambda item: item.occurred_at)
+        if event.severity
+    }
+    for alert in tick.alerts.alerts(kind="incident", state=OPEN):
+        state = states.get(alert.incident_id or "")
+        if state is None:
+            continue
+        if state.resolved_at is not None:
+            tick.resolve(
+                alert, f"incident resolved at {_iso(state.resolved_at)}", state.resolved_at
+            )
+        elif state.severity != alert.severity:
+            moment = changed_at[state.incident_id]
+            tick.resolve(alert, f"severity changed to {state.severity} at {_iso(moment)}", moment)
+
+
 def build_feed_sensor() -> dg.SensorDefinition:
     @dg.sensor(
         name="incident_feed_sensor",
         description="Loads new incident feed files (JSON-lines incident events) into "
         "reliability.incident_feed_events; a P0 or P1 opened (or raised to P0/P1) also "
-        "refreshes the incident tables and health report at once and pages. Cursor: each "
-        "file's size and modification time; run key: the files' content.",
+        "refreshes the incident tables and health report at once and pages (an alert with the "
+        "incident's severity, resolved when the feed says the incident is resolved or at "
+        "another severity). A file that does not parse raises a P2 alert, resolved when the "
+        "file is replaced or removed. Cursor: each file's size and modification time; run "
+        "key: the files' content.",
         target=INCIDENT_KEYS,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -269,7 +318,10 @@ def build_feed_sensor() -> dg.SensorDefinition:
     def incident_feed_sensor(context: dg.SensorEvaluationContext, alerts: AlertResource):
         directory = feed_dir()
         cursor = _cursor(context)
-        fresh = changed_files(list_feed_files(directory), cursor, directory)
+        listed = list_feed_files(directory)
+        fresh = changed_files(listed, cursor, directory)
+        removed = cursor.keys() - {str(path.relative_to(directory)) for path in listed}
+        tick = TickAlerts(alerts, context.log, "incident_feed_sensor")
         urgent: list[FeedEvent] = []
         readable: list[Path] = []
         for relative, path in fresh:
@@ -277,11 +329,11 @@ def build_feed_sensor() -> dg.SensorDefinition:
             try:
                 events = read_feed_file(path)
             except ValueError as error:  # json.JSONDecodeError is a ValueError too
-                alerts.raise_alert(
+                tick.raise_alert(
                     f"feed-invalid:{file_digest(path)}",
-                    "warning",
-                    "incident_feed_sensor",
+                    FEED_INVALID_SEVERITY,
                     f"Incident feed file {path.name} was not loaded: {error}",
+                    about=f"feed file {path.name}",
                 )
                 continue
             readable.append(path)
@@ -290,25 +342,41 @@ def build_feed_sensor() -> dg.SensorDefinition:
                 for event in events
                 if event.event_type in ("opened", "severity_changed") and event.severity in URGENT
             ]
+        for relative in removed:
+            del cursor[relative]
         context.update_cursor(json.dumps(cursor, sort_keys=True))
+        if fresh or removed:  # only then can the feed's state have changed
+            feed = readable_feed(directory)
+            states = incident_states(feed)
+            for event in urgent:
+                service = event.service_id or states[event.incident_id].service_id
+                tick.raise_alert(
+                    f"incident:{event.incident_id}:{event.severity}",
+                    str(event.severity),
+                    f"{event.severity} incident {event.incident_id} on {service or '?'}: "
+                    f"{event.title or event.event_type} (at {_iso(event.occurred_at)})",
+                    incident_id=event.incident_id,
+                    service_id=service,
+                    observed_at=event.occurred_at,
+                )
+            settle_incident_pages(tick, feed, states)
+            present = {file_digest(path) for path in listed}
+            for alert in alerts.alerts(kind="feed-invalid", state=OPEN):
+                if alert.dedupe_key.split(":", 1)[1] not in present:
+                    tick.resolve(alert, "the file was replaced or removed")
         if not readable:
-            return dg.SkipReason("No new incident feed files.")
-        for event in urgent:
-            alerts.raise_alert(
-                f"incident:{event.incident_id}:{event.severity}",
-                "page",
-                "incident_feed_sensor",
-                f"{event.severity} incident {event.incident_id} on {event.service_id or '?'}: "
-                f"{event.title or event.event_type} (at {_iso(event.occurred_at)})",
-            )
+            return dg.SkipReason(tick.summary("incident feed", "No new incident feed files"))
         digests = sorted(file_digest(path) for path in readable)
+        tags = {"nexus/trigger": "incident_feed", "nexus/urgent": str(bool(urgent)).lower()}
+        if tick.raised or tick.resolved:
+            tags["nexus/alerts"] = tick.summary("incident feed")
         return dg.RunRequest(
             run_key="incident-feed-" + hashlib.sha256("\n".join(digests).encode()).hexdigest()[:32],
             asset_selection=INCIDENT_KEYS if urgent else [FEED_KEY],
             run_config=dg.RunConfig(
                 ops={FEED_OP: FeedConfig(files=[str(path) for path in readable])}
             ),
-            tags={"nexus/trigger": "incident_feed", "nexus/urgent": str(bool(urgent)).lower()},
+            tags=tags,
         )
 
     return incident_feed_sensor
@@ -391,7 +459,7 @@ def build_detection_sensor(source: Project) -> dg.SensorDefinition:
             mine = {item["incident_id"] for item in state.values() if item["incident_id"]}
             open_services = {
                 incident.service_id
-                for incident in incident_states(read_feed(directory)).values()
+                for incident in incident_states(readable_feed(directory)).values()
                 if incident.resolved_at is None and incident.incident_id not in mine
             }
             threshold = int(source.metric_settings["reliability_detection_failed_probes"])
@@ -426,9 +494,22 @@ def overdue_incidents(
 _TICKET_TYPES = {
     "ticket_id": pa.string(),
     "created_at": pa.timestamp("us", tz="UTC"),
+    "priority": pa.string(),
     "first_agent_response_at": pa.timestamp("us", tz="UTC"),
     "resolved_at": pa.timestamp("us", tz="UTC"),
 }
+
+
+def settle_overdue_incidents(tick: TickAlerts, states: dict[str, IncidentState]) -> None:
+    """Resolve the escalation of an incident since acknowledged or resolved, at that moment."""
+    for alert in tick.alerts.alerts(kind="ack-overdue", state=OPEN):
+        state = states.get(alert.incident_id or "")
+        if state is not None and state.acknowledged_at is not None:
+            moment = state.acknowledged_at
+            tick.resolve(alert, f"incident acknowledged at {_iso(moment)}", moment)
+        elif state is not None and state.resolved_at is not None:
+            moment = state.resolved_at
+            tick.resolve(alert, f"incident resolved at {_iso(moment)}", moment)
 
 
 def build_response_watch_sensor(source: Project) -> dg.SensorDefinition:
@@ -440,10 +521,12 @@ def build_response_watch_sensor(source: Project) -> dg.SensorDefinition:
             "One escalation alert per incident still unacknowledged past its severity's response "
             "target (P0 {reliability_response_minutes_p0} min, P1 "
             "{reliability_response_minutes_p1} min, P2 {reliability_response_minutes_p2} min, P3 "
-            "next sprint; incidents from the feed) and per ticket without a first agent response "
+            "next sprint; incidents from the feed), at the incident's severity and resolved when "
+            "it is acknowledged or resolved; and per ticket without a first agent response "
             "after {support_first_response_hours} h (tickets from the landing files of "
-            "support_tickets created in the last 7 days). Cursor: the ticket files seen and the "
-            "tickets still waiting.",
+            "support_tickets created in the last 7 days), at P1 for an urgent ticket, P2 high, "
+            "P3 normal or low, resolved when a landing file shows it answered. Cursor: the "
+            "ticket files seen and the tickets still waiting.",
             "response_watch_sensor",
         ),
         minimum_interval_seconds=60,
@@ -453,40 +536,57 @@ def build_response_watch_sensor(source: Project) -> dg.SensorDefinition:
         now = datetime.now(UTC)
         cursor = _cursor(context)
         files, waiting = cursor.get("files", {}), cursor.get("waiting", {})
+        tick = TickAlerts(alerts, context.log, "response_watch_sensor")
+        answered: dict[str, tuple[str, datetime]] = {}
         landing = load_settings().landing_dir
         for relative, path in changed_files(landing_files("support_tickets"), files, landing):
             for row in read_landing_columns(path, _TICKET_TYPES):
-                answered = row["first_agent_response_at"] or row["resolved_at"]
-                if answered or row["created_at"] < now - TICKET_LOOKBACK:
+                if row["first_agent_response_at"]:
+                    answered[row["ticket_id"]] = (
+                        "first agent response",
+                        row["first_agent_response_at"],
+                    )
+                elif row["resolved_at"]:
+                    answered[row["ticket_id"]] = ("ticket resolved", row["resolved_at"])
+                if row["ticket_id"] in answered or row["created_at"] < now - TICKET_LOOKBACK:
                     waiting.pop(row["ticket_id"], None)
                 else:
-                    waiting[row["ticket_id"]] = _iso(row["created_at"])
+                    waiting[row["ticket_id"]] = [_iso(row["created_at"]), row["priority"]]
             files[relative] = file_signature(path)
-        raised = 0
+        if answered:
+            for alert in alerts.alerts(kind="ticket-no-response", state=OPEN):
+                if alert.ticket_id in answered:
+                    what, moment = answered[alert.ticket_id]
+                    tick.resolve(alert, f"{what} at {_iso(moment)}", moment)
+        states = incident_states(readable_feed(feed_dir()))
+        settle_overdue_incidents(tick, states)
         minute = timedelta(minutes=1)
-        for incident in overdue_incidents(incident_states(read_feed(feed_dir())), now, settings):
-            raised += alerts.raise_alert(
+        for incident in overdue_incidents(states, now, settings):
+            tick.raise_alert(
                 f"ack-overdue:{incident.incident_id}",
-                "escalation",
-                "response_watch_sensor",
+                incident.severity,
                 f"{incident.severity} incident {incident.incident_id} on "
                 f"{incident.service_id or '?'} is unacknowledged "
                 f"{(now - incident.detected_at) // minute} min after detection "
                 f"(target {response_target(incident.severity, settings) // minute} min)",
+                incident_id=incident.incident_id,
+                service_id=incident.service_id,
             )
         target = timedelta(hours=float(settings["support_first_response_hours"]))
-        for ticket_id, created in sorted(waiting.items()):
+        for ticket_id, waits in sorted(waiting.items()):
+            # a cursor from before priorities were kept holds the creation time alone
+            created, priority = (waits, None) if isinstance(waits, str) else waits
             if now - datetime.fromisoformat(created) > target:
-                raised += alerts.raise_alert(
+                tick.raise_alert(
                     f"ticket-no-response:{ticket_id}",
-                    "escalation",
-                    "response_watch_sensor",
-                    f"Ticket {ticket_id} (created {created}) has no first agent response "
-                    f"after {target // timedelta(hours=1)} h",
+                    TICKET_SEVERITY.get(priority or "", "P3"),
+                    f"Ticket {ticket_id} ({priority or 'unknown'} priority, created {created}) "
+                    f"has no first agent response after {target // timedelta(hours=1)} h",
+                    ticket_id=ticket_id,
                 )
                 del waiting[ticket_id]
         context.update_cursor(json.dumps({"files": files, "waiting": waiting}, sort_keys=True))
-        return dg.SkipReason(f"{raised} escalation alerts raised.")
+        return dg.SkipReason(tick.summary("escalation"))
 
     return response_watch_sensor
 
@@ -549,7 +649,8 @@ def build_burn_rate_sensor(source: Project) -> dg.SensorDefinition:
             for service, items in recent.items()
         }
         facing = customer_facing_services()
-        paged = 0
+        tick = TickAlerts(alerts, context.log, "burn_rate_sensor")
+        burning = alerts.alerts(kind="burn-rate", state=OPEN)
         for service, items in sorted(recent.items()):
             if not items or not facing.get(service, True):
                 continue
@@ -559,22 +660,29 @@ def build_burn_rate_sensor(source: Project) -> dg.SensorDefinition:
                 float(settings["reliability_burn_rate_fast"]),
                 float(settings["reliability_burn_rate_slow"]),
             )
+            ended = datetime.fromtimestamp(anchor, UTC)
             if rule is None:
                 firing.pop(service, None)
-                continue
-            started = firing.setdefault(service, _iso(datetime.fromtimestamp(anchor, UTC)))
-            windows = "1 h and 5 min" if rule == "fast" else "6 h and 30 min"
-            paged += alerts.raise_alert(
-                f"burn-rate:{service}:{started}",
-                "page",
-                "burn_rate_sensor",
-                f"{service} is burning its error budget: {windows} burn rates both above "
-                f"{settings[f'reliability_burn_rate_{rule}']} since {started}",
-            )
+                episode, cleared = None, f"burn rates under both thresholds at {_iso(ended)}"
+            else:
+                started = firing.setdefault(service, _iso(ended))
+                episode = f"burn-rate:{service}:{started}"
+                cleared = f"superseded by the episode since {started}"
+                windows = "1 h and 5 min" if rule == "fast" else "6 h and 30 min"
+                tick.raise_alert(
+                    episode,
+                    BURN_SEVERITY[rule],
+                    f"{service} is burning its error budget: {windows} burn rates both above "
+                    f"{settings[f'reliability_burn_rate_{rule}']} since {started}",
+                    service_id=service,
+                )
+            for alert in burning:
+                if alert.service_id == service and alert.dedupe_key != episode:
+                    tick.resolve(alert, cleared, ended)
         context.update_cursor(
             json.dumps({"files": files, "probes": recent, "firing": firing}, sort_keys=True)
         )
-        return dg.SkipReason(f"{len(firing)} services burning; {paged} new pages.")
+        return dg.SkipReason(tick.summary("burn-rate", f"{len(firing)} services burning"))
 
     return burn_rate_sensor
 
@@ -582,22 +690,68 @@ def build_burn_rate_sensor(source: Project) -> dg.SensorDefinition:
 def build_run_failure_sensor() -> dg.SensorDefinition:
     @dg.run_failure_sensor(
         name="run_failure_alert_sensor",
-        description="Raises an alert for every failed run of this code location (the pipeline's "
-        "own failures), once per run.",
+        description="Raises a P2 alert for every failed run of this code location (the "
+        "pipeline's own failures), once per run; run_recovery_alert_sensor resolves it.",
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def run_failure_alert_sensor(context: dg.RunFailureSensorContext, alerts: AlertResource):
         run = context.dagster_run
         message = context.failure_event.message or "failed"
-        alerts.raise_alert(
+        # Returns nothing: a run status sensor that returns a result handles one run per tick.
+        TickAlerts(alerts, context.log, "run_failure_alert_sensor").raise_alert(
             f"run-failure:{run.run_id}",
-            "high",
-            "run_failure_alert_sensor",
+            RUN_FAILURE_SEVERITY,
             f"Run {run.run_id} of {run.job_name} failed: {message.splitlines()[0][:300]}",
+            run_id=run.run_id,
         )
 
     return run_failure_alert_sensor
+
+
+def recovers(failed: dg.DagsterRun, succeeded: dg.DagsterRun) -> bool:
+    """A success answers a failure when it re-executes the failed run or runs the same job
+    on the same assets."""
+    if succeeded.root_run_id in (failed.run_id, failed.root_run_id or failed.run_id):
+        return True
+    return (succeeded.job_name, succeeded.asset_selection) == (
+        failed.job_name,
+        failed.asset_selection,
+    )
+
+
+def build_run_recovery_sensor() -> dg.SensorDefinition:
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        name="run_recovery_alert_sensor",
+        description="Resolves a failed run's alert when a later run of the same job on the same "
+        "assets, or a re-execution of the failed run, succeeds.",
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def run_recovery_alert_sensor(context: dg.RunStatusSensorContext, alerts: AlertResource):
+        succeeded = context.dagster_run
+        tick = TickAlerts(alerts, context.log, "run_recovery_alert_sensor")
+        failures = alerts.alerts(kind="run-failure", state=OPEN)
+        ids = [succeeded.run_id, *(alert.run_id for alert in failures if alert.run_id)]
+        records = {
+            record.dagster_run.run_id: record
+            for record in context.instance.get_run_records(dg.RunsFilter(run_ids=ids))
+        }
+        mine = records[succeeded.run_id]
+        ended = datetime.fromtimestamp(mine.end_time, UTC) if mine.end_time else None
+        for alert in failures:
+            failed = records.get(alert.run_id or "")
+            if (
+                failed is not None
+                and failed.create_timestamp < mine.create_timestamp
+                and recovers(failed.dagster_run, succeeded)
+            ):
+                tick.resolve(
+                    alert, f"run {succeeded.run_id} of {succeeded.job_name} succeeded", ended
+                )
+
+    return run_recovery_alert_sensor
 
 
 def build_sensors(source: Project) -> list[dg.SensorDefinition]:
@@ -607,6 +761,8 @@ def build_sensors(source: Project) -> list[dg.SensorDefinition]:
         build_response_watch_sensor(source),
         build_burn_rate_sensor(source),
         build_run_failure_sensor(),
+        build_run_recovery_sensor(),
+        build_alerts_table_sensor(),
     ]
 
 
