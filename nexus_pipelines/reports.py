@@ -7,14 +7,15 @@ the report's dependencies. Each report is one asset, `<domain>/<report>`, whose 
 its page (`report` metadata) and, every version kept, in the table `<domain>.<report>` (or its
 `store`). A report may be one per scheduled cadence (`for_each: cadence`, binding `$cadence`),
 of a day (`as_of: true`, binding `$as_of` and keeping one version per day), and may have its
-domain compute rows and checks first (`computed_by:` a `ReportHook`). Queries may read the
+domain compute rows and checks first (`computed_by:` a `ReportHook`), for every day of its months
+when it is partitioned (`partitions: days_by_month`: the scorecard's history). Queries may read the
 playbook's own tables (`playbook_activities`, `playbook_success_metrics`). The fields are
 described in assets/domains/README.md.
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -25,7 +26,8 @@ from matplotlib.figure import Figure
 from pydantic import AfterValidator, Field, model_validator
 
 from nexus_pipelines.contract import validate_identifier
-from nexus_pipelines.metadata import cell_text, markdown_table, png_markdown
+from nexus_pipelines.metadata import cell_text, markdown_table, partitioned_result, png_markdown
+from nexus_pipelines.partitions import days_written, local_midnight, partitions_for
 from nexus_pipelines.playbook import Cadence, cadences, playbook_tables
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
 from nexus_pipelines.settings import load_settings
@@ -55,17 +57,39 @@ def _report_name(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class HookOutcome:
+    """What a hook computed: the day the report renders as of, the metadata of the run's newest
+    partition (or of the unpartitioned asset), each partition's own, the checks, and the run's
+    own figures."""
+
+    as_of: date
+    metadata: dict[str, Any] = field(default_factory=dict)
+    by_partition: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: list[dg.AssetCheckResult] = field(default_factory=list)
+    run_facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReportHook:
     """What a domain computes before its report renders: rows the sections then read (the
     scorecard's values), with checks on them. `sources` picks, from the assets upstream, the
-    ones that computation reads; `compute` returns the metadata and check results."""
+    ones that computation reads; `compute` scores the days `[first, last]` (the partitions'
+    days, each partition's as `{key: (first day, end day exclusive)}`); `checks` evaluates the
+    checks on what is stored, for a run that selects the checks alone."""
 
     check_specs: Callable[[dg.AssetKey], list[dg.AssetCheckSpec]]
     sources: Callable[[Sequence[dg.AssetKey]], list[dg.AssetKey]]
     compute: Callable[
-        [dg.AssetExecutionContext, duckdb.DuckDBPyConnection, date],
-        tuple[dict[str, Any], list[dg.AssetCheckResult]],
+        [
+            dg.AssetExecutionContext,
+            duckdb.DuckDBPyConnection,
+            date,
+            date,
+            Mapping[str, tuple[date, date]],
+        ],
+        HookOutcome,
     ]
+    checks: Callable[[duckdb.DuckDBPyConnection], list[dg.AssetCheckResult]]
 
 
 class SectionSpec(Declaration):
@@ -96,6 +120,8 @@ class ReportSpec(Declaration):
     store: Identifier | None = None
     queries: Identifier | None = None
     computed_by: Identifier | None = None
+    partitions: Literal["days_by_month", "none"] = "none"
+    lookback: list[Identifier] = Field(default_factory=list)
     sections: list[SectionSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -112,6 +138,11 @@ class ReportSpec(Declaration):
             raise ValueError("a report needs an `owner` and a `cadence`")
         if self.computed_by and not self.as_of:
             raise ValueError("a report `computed_by` a hook computes as of a day: `as_of: true`")
+        if (self.partitions != "none" or self.lookback) and not self.computed_by:
+            raise ValueError(
+                "a partitioned report (or one with a `lookback`) has its days written by a hook: "
+                "`computed_by`"
+            )
         return self
 
 
@@ -134,8 +165,12 @@ class Section:
             return markdown_table(pd.DataFrame()), 0
         if self.spec.show == "number":  # the first cell, as DuckDB returns it (no float cast)
             rows = connection.execute(self.sql, parameters).fetchall()
-            value = cell_text(rows[0][0]) if rows else ""
-            return (f"**{value}** {self.spec.unit}".rstrip() if value else "_no data_"), value
+            cell = rows[0][0] if rows else None
+            value = cell_text(cell)
+            text = f"**{value}** {self.spec.unit}".rstrip() if value else "_no data_"
+            # a count stays a number in the metadata, so the UI plots it over time
+            is_count = isinstance(cell, int) and not isinstance(cell, bool)
+            return text, cell if is_count else value
         frame = connection.execute(self.sql, parameters).df()
         if self.spec.show == "table" or frame.empty:
             return markdown_table(frame), len(frame)
@@ -170,6 +205,11 @@ class Report:
         self.owner = list(cadence.roles) if cadence else [spec.owner or ""]
         self.cadence_id = cadence.id if cadence else spec.cadence or ""
         self.hook: ReportHook | None = domain.hook(spec.computed_by) if spec.computed_by else None
+        self.partitions_def = partitions_for(spec.partitions)
+        unknown = set(spec.lookback) - source.metric_settings.keys()
+        if unknown:
+            raise ValueError(f"{where}: lookback names unknown settings {sorted(unknown)}")
+        self.lookback_days = sum(int(source.metric_settings[name]) for name in spec.lookback)
         folder = domain.sql_dir / "reports" / (spec.queries or spec.name)
         self.sections = []
         for section in spec.sections:
@@ -268,7 +308,29 @@ def load_reports(source: Project | None = None) -> list[Report]:
     return found
 
 
+def _days_scored(
+    report: Report, context: dg.AssetExecutionContext, as_of: date
+) -> tuple[date, date, dict[str, tuple[date, date]]]:
+    """The days a hook scores: the run's as-of day alone, or for a partitioned report the days of
+    its partitions that exist (founding date to yesterday) up to the as-of day, widened by the
+    look-back to the days before them that late data (or a monthly table finished after the
+    daily run) still changes; and each partition's days."""
+    if report.partitions_def is None:
+        return as_of, as_of, {}
+    start, end = days_written(context.partition_time_window)
+    if report.lookback_days:
+        widened = local_midnight(start.date() - timedelta(days=report.lookback_days), start.tzinfo)
+        start = days_written(dg.TimeWindow(widened, end))[0]
+    windows = {}
+    for key in context.partition_keys:
+        first, after = days_written(report.partitions_def.time_window_for_partition_key(key))
+        windows[key] = (first.date(), after.date())
+    return start.date(), min(end.date() - timedelta(days=1), as_of), windows
+
+
 def build_report_asset(report: Report, upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
+    check_specs = report.hook.check_specs(report.key) if report.hook else []
+
     @warehouse_asset(
         key=report.key,
         description=f"{report.description} Read it in the `report` metadata; every version is "
@@ -276,7 +338,11 @@ def build_report_asset(report: Report, upstream: Sequence[dg.AssetKey] = ()) -> 
         owner=report.owner,
         cadence=report.cadence_id,
         deps=report.deps(upstream),
-        check_specs=report.hook.check_specs(report.key) if report.hook else None,
+        partitions_def=report.partitions_def,
+        check_specs=check_specs or None,
+        # a check may go unevaluated (the scorecard's on a metric with no data), and the UI may
+        # run the checks alone
+        subsettable=bool(check_specs),
         metadata={
             "dagster/table_name": report.table,
             "dagster/column_schema": report.column_schema,
@@ -284,23 +350,45 @@ def build_report_asset(report: Report, upstream: Sequence[dg.AssetKey] = ()) -> 
     )
     def report_asset(
         context: dg.AssetExecutionContext, warehouse: Warehouse
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         generated_at = datetime.now(load_settings().tz)
         metadata: dict[str, Any] = {}
-        checks: list[dg.AssetCheckResult] = []
+        outcome = None
         with warehouse.get_connection() as connection:
+            if report.hook and report.key not in context.selected_asset_keys:
+                yield from _selected(context, report.key, report.hook.checks(connection))
+                return
             as_of = warehouse.run_as_of(connection) if report.spec.as_of else None
             if report.hook and as_of:
-                metadata, checks = report.hook.compute(context, connection, as_of)
+                first, last, windows = _days_scored(report, context, as_of)
+                outcome = report.hook.compute(context, connection, first, last, windows)
+                as_of = outcome.as_of
+                metadata = dict(outcome.metadata)
             text, shown = report.render(connection, generated_at, as_of)
             report.store(connection, text, generated_at, as_of)
         metadata |= shown | {"report": dg.MetadataValue.md(text)}
         metadata.setdefault("dagster/table_name", report.table)
+        checks = _selected(context, report.key, outcome.checks) if outcome else []
+        if report.partitions_def is not None and outcome:
+            # the run's figures after the hook's own on the newest partition: the UI lists
+            # metadata in order, and the hook's first entry is what the analyst comes for
+            newest = metadata | outcome.run_facts
+            yield partitioned_result(context, outcome.by_partition, newest, {}, checks)
+            return
         if as_of:
             metadata["as_of"] = as_of.isoformat()
-        return dg.MaterializeResult(metadata=metadata, check_results=checks)
+        run_facts = outcome.run_facts if outcome else {}
+        yield dg.MaterializeResult(metadata=metadata | run_facts, check_results=checks)
 
     return report_asset
+
+
+def _selected(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, checks: list[dg.AssetCheckResult]
+) -> list[dg.AssetCheckResult]:
+    """The results of the checks the run selected (the UI may run a subset)."""
+    chosen = context.selected_asset_check_keys
+    return [check for check in checks if dg.AssetCheckKey(key, check.check_name or "") in chosen]
 
 
 def build_report_assets(

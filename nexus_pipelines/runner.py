@@ -107,9 +107,10 @@ class PlannedRun:
 def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[PlannedRun]:
     """Runs in dependency order, as few as possible. A Dagster job holds one partitioning, so
     each run takes, for one partitioning, every remaining asset of it (or unpartitioned) whose
-    upstreams are done or in the same run; the partitioning that can run the most goes first, and
-    on a tie the coarser one, so that the finer run after it can take in the assets that need
-    both (tests/test_runner.py: two runs where the other order needs three)."""
+    upstreams are done or in the same run. Every order of partitionings is tried (a handful: at
+    most one candidate per partitioning a step) and the one with the fewest runs kept; among
+    equals, the one whose each run goes to the partitioning that can run the most, and on a tie
+    the coarser one (tests/test_runner.py: two runs where a greedy order needs three)."""
     upstream: dict[dg.AssetKey, set[dg.AssetKey]] = {}
     partitioning: dict[dg.AssetKey, str] = {}
     for definition in assets:
@@ -118,20 +119,34 @@ def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[Pl
                 continue
             upstream[key] = set(definition.asset_deps.get(key, set()))
             partitioning[key] = partitioning_name(definition.partitions_def)
-    remaining: set[dg.AssetKey] = set(upstream)
-    runs = []
-    while remaining:
-        candidates = {partitioning[key] for key in remaining} - {"none"} or {"none"}
-        name, keys = max(
-            ((name, _runnable(name, remaining, upstream, partitioning)) for name in candidates),
-            key=lambda item: (len(item[1]), COARSENESS[item[0]]),
-        )
+    return _fewest_runs(set(upstream), upstream, partitioning)
+
+
+def _fewest_runs(
+    remaining: set[dg.AssetKey],
+    upstream: dict[dg.AssetKey, set[dg.AssetKey]],
+    partitioning: dict[dg.AssetKey, str],
+) -> list[PlannedRun]:
+    if not remaining:
+        return []
+    candidates = {partitioning[key] for key in remaining} - {"none"} or {"none"}
+    options = sorted(
+        ((name, _runnable(name, remaining, upstream, partitioning)) for name in candidates),
+        key=lambda item: (len(item[1]), COARSENESS[item[0]]),
+        reverse=True,
+    )
+    best: list[PlannedRun] | None = None
+    for name, keys in options:
         if not keys:
-            names = sorted(key.to_user_string() for key in remaining)
-            raise ValueError(f"dependency cycle among {names}")
-        runs.append(PlannedRun(name, tuple(sorted(keys, key=lambda k: k.to_user_string()))))
-        remaining -= keys
-    return runs
+            continue
+        run = PlannedRun(name, tuple(sorted(keys, key=lambda k: k.to_user_string())))
+        plan = [run, *_fewest_runs(remaining - keys, upstream, partitioning)]
+        if best is None or len(plan) < len(best):
+            best = plan
+    if best is None:
+        names = sorted(key.to_user_string() for key in remaining)
+        raise ValueError(f"dependency cycle among {names}")
+    return best
 
 
 def _runnable(

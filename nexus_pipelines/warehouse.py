@@ -369,28 +369,42 @@ def warehouse_asset(
     cadence: str,
     kinds: Sequence[str] = (),
     partitions_def: dg.PartitionsDefinition | None = None,
+    subsettable: bool = False,
     **options: Any,
 ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
     """The decorator every asset that writes the warehouse shares: its group and domain tag are
     its key's first part, its owners playbook roles, its cadence a tag the schedules select by
     and the deadline of its freshness policy; it runs in the `duckdb` pool (one writer) and
-    backfills a range in one run."""
+    backfills a range in one run. `subsettable`: its function may leave a declared check
+    unevaluated (Dagster records it skipped, not failed) and runs with only its checks selected;
+    only a multi-asset allows that."""
     asset_key = key if isinstance(key, dg.AssetKey) else dg.AssetKey(list(key))
     domain = asset_key.path[0]
     roles = [owner] if isinstance(owner, str) else list(owner)
-    return dg.asset(
-        key=asset_key,
-        description=description,
-        group_name=domain,
-        owners=[owner_for(role) for role in roles],
-        tags={"cadence": cadence, "domain": domain},
-        kinds={"duckdb", *kinds},
-        partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
-        freshness_policy=cadence_freshness(cadence),
-        pool="duckdb",
-        **options,
-    )
+    attributes: dict[str, Any] = {
+        "key": asset_key,
+        "description": description,
+        "group_name": domain,
+        "owners": [owner_for(role) for role in roles],
+        "tags": {"cadence": cadence, "domain": domain},
+        "kinds": {"duckdb", *kinds},
+        "partitions_def": partitions_def,
+        "freshness_policy": cadence_freshness(cadence),
+    }
+    execution = {
+        "backfill_policy": dg.BackfillPolicy.single_run() if partitions_def else None,
+        "pool": "duckdb",
+    }
+    if subsettable:
+        spec_fields = {name: options.pop(name) for name in ("deps", "metadata") if name in options}
+        return dg.multi_asset(
+            name=asset_key.to_python_identifier(),  # the step's name, as dg.asset names it
+            specs=[dg.AssetSpec(**attributes, **spec_fields)],
+            can_subset=True,
+            **execution,
+            **options,
+        )
+    return dg.asset(**attributes, **execution, **options)
 
 
 @cache

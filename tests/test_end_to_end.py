@@ -43,6 +43,11 @@ def assert_summary_matches_instance(env: dict[str, str], output: str) -> list[re
     return runs
 
 
+def run_of(runs: list[re.Match], partitioning: str) -> re.Match:
+    [run] = [run for run in runs if run["partitioning"] == partitioning]
+    return run
+
+
 def month_of(day: date) -> date:
     return day.replace(day=1)
 
@@ -116,9 +121,10 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     first = nexus(env, "materialize")
     assert "40 files (0 loaded, 40 already loaded, 0 rejected)" in first
     runs = assert_summary_matches_instance(env, first)
+    # the monthly tables first: the scorecard's days read them, and the daily tables need none
     assert [(run["partitioning"], run["status"]) for run in runs] == [
-        ("days_by_month", "SUCCESS"),
         ("monthly", "SUCCESS"),
+        ("days_by_month", "SUCCESS"),
     ]
     # the data's own range, not the founding date's, widened to whole months: the months from
     # the data's first day's to the running one (its days up to yesterday), and for the monthly
@@ -127,8 +133,8 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     today = YESTERDAY + timedelta(days=1)
     last_complete_month = month_of(month_of(today) - timedelta(days=1))
     assert [run["window"] for run in runs] == [
-        f"{month_of(first_day)} .. {month_of(YESTERDAY)}",
         f"{month_of(first_day)} .. {last_complete_month}",
+        f"{month_of(first_day)} .. {month_of(YESTERDAY)}",
     ]
     assert "Done: " in first and " 0 failed" in first
     with instance_of(env) as instance:
@@ -149,7 +155,8 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     # them (0 before the data's first day),
     # users active on exactly the days the loaded events fall on
     # ... and the 3 days before the first month (its look-back for late events)
-    assert days_rewritten(env, runs[0]["run_id"], "growth/daily_active_users") == {
+    daily = run_of(runs, "days_by_month")["run_id"]
+    assert days_rewritten(env, daily, "growth/daily_active_users") == {
         f"[{month_of(first_day) - timedelta(days=3)}, {today})"
     }
     assert query(
@@ -175,6 +182,29 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     assert len(records) == 13
     assert {record["as_of"] for record in records} == {YESTERDAY.isoformat()}
     assert sum(record["status"] != "no data" for record in records) >= 8
+    # the asset's history: 13 rows for every day of the months run (and the 3 days before the
+    # first, its look-back), the same values the command computes for yesterday
+    assert query(
+        env,
+        "select min(as_of), max(as_of), count(*), count(distinct as_of) from reporting.scorecard",
+    ) == [
+        (
+            month_of(first_day) - timedelta(days=3),
+            YESTERDAY,
+            13 * ((today - month_of(first_day)).days + 3),
+            (today - month_of(first_day)).days + 3,
+        )
+    ]
+    stored = query(
+        env, f"select metric, value, status from reporting.scorecard where as_of = '{YESTERDAY}'"
+    )
+    printed = {r["metric"]: (r["value"], r["status"]) for r in records}
+    assert {metric: status for metric, _, status in stored} == {
+        metric: status for metric, (_, status) in printed.items()
+    }
+    for metric, value, _ in stored:
+        expected = printed[metric][0]
+        assert value == (None if expected is None else pytest.approx(expected)), metric
 
     # again, as the daily schedule would: the last days (the full range's re-run is what the
     # growth and revenue backfill tests check), the landing folder read again, nothing changed
@@ -183,10 +213,11 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     again = nexus(env, "materialize", "--start", start)
     assert "40 files (0 loaded, 40 already loaded, 0 rejected)" in again
     runs = assert_summary_matches_instance(env, again)
-    assert runs[0]["window"] == f"{month_of(date.fromisoformat(start))} .. {month_of(YESTERDAY)}"
+    daily = run_of(runs, "days_by_month")
+    assert daily["window"] == f"{month_of(date.fromisoformat(start))} .. {month_of(YESTERDAY)}"
     # the month holding those days is rewritten whole, its days up to yesterday, and the
     # 3 days before it (DAU's look-back for late events)
-    assert days_rewritten(env, runs[0]["run_id"], "growth/daily_active_users") == {
+    assert days_rewritten(env, daily["run_id"], "growth/daily_active_users") == {
         f"[{month_of(date.fromisoformat(start)) - timedelta(days=3)}, {today})"
     }
     assert snapshot(env) == before
@@ -246,15 +277,15 @@ def test_history_ending_years_ago(tmp_path: Path) -> None:
     output = nexus(env, "materialize")
     runs = assert_summary_matches_instance(env, output)
     assert [(run["partitioning"], run["window"]) for run in runs] == [
-        ("days_by_month", "2018-01-01 .. 2018-03-01"),
         ("monthly", "2018-01-01 .. 2018-03-01"),  # January (the founding month) to March
+        ("days_by_month", "2018-01-01 .. 2018-03-01"),
     ]
     months = ["2018-01-01", "2018-02-01", "2018-03-01"]
     assert written_partitions(env, "growth/daily_active_users") == months
     assert written_partitions(env, "revenue/mrr_monthly") == months
-    assert days_rewritten(env, runs[0]["run_id"], "growth/daily_active_users") == {
-        "[2018-01-15, 2018-04-01)"
-    }
+    assert days_rewritten(
+        env, run_of(runs, "days_by_month")["run_id"], "growth/daily_active_users"
+    ) == {"[2018-01-15, 2018-04-01)"}
     # 17 days of January from the 15th, 28 of February, 31 of March: 76 rows; the 16 after
     # 03-15 have no events
     assert query(
@@ -272,5 +303,8 @@ def test_history_ending_years_ago(tmp_path: Path) -> None:
     assert sum(record["status"] != "no data" for record in latest) >= 8
     february = json.loads(nexus(env, "scorecard", "--as-of", "2018-02-28", "--json"))
     assert {record["as_of"] for record in february} == {"2018-02-28"}
-    stored = query(env, "select distinct as_of from reporting.scorecard")
-    assert stored == [(date(2018, 3, 15),)]  # the asset's own snapshot, as of the data's end
+    # the asset's history: every day from the founding date to the data's end (not after it)
+    stored = query(
+        env, "select min(as_of), max(as_of), count(distinct as_of) from reporting.scorecard"
+    )
+    assert stored == [(date(2018, 1, 15), date(2018, 3, 15), 17 + 28 + 15)]

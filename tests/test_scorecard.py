@@ -30,16 +30,25 @@ METRIC_IDS = [
     "process_improvement_pct",
 ]
 
+
+def every_day(value: str) -> str:
+    """A metric query giving each day of the range the value (an expression over `as_of`)."""
+    return (
+        f"select day::date as as_of, {value} as value "
+        "from generate_series($first_day::date, $last_day::date, interval 1 day) as days(day)"
+    )
+
+
 # Values chosen by hand against the playbook's targets, including both boundaries:
 # uptime 99.95 > 99.9 met; MTTR 45 < 30 missed; deploys 2.0 >= 2 met; activation 60 > 60 missed.
 QUERIES = {
-    "uptime_pct": "select 99.95 as value",
-    "mttr_minutes": "select 45.0 as value",
-    "deploys_per_day": "select 2.0 as value",
-    "activation_rate_pct": "select 60.0 as value",
-    "d7_retention_pct": "select null::double as value",
-    "nps": "select avg(score) as value from raw.no_such_table",
-    "ltv_to_cac": "select $as_of - date '2025-01-01' as value",
+    "uptime_pct": every_day("99.95"),
+    "mttr_minutes": every_day("45.0"),
+    "deploys_per_day": every_day("2.0"),
+    "activation_rate_pct": every_day("60.0"),
+    "d7_retention_pct": every_day("null::double"),
+    "nps": "select as_of, score as value from raw.no_such_table",
+    "ltv_to_cac": every_day("as_of - date '2025-01-01'"),
 }
 EXPECTED = {
     "uptime_pct": ("met", 99.95),
@@ -48,8 +57,10 @@ EXPECTED = {
     "activation_rate_pct": ("missed", 60.0),
     "d7_retention_pct": ("no data", None),
     "nps": ("no data", None),
-    "ltv_to_cac": ("met", 31.0),  # 2025-02-01 is 31 days after 2025-01-01: proves $as_of is bound
+    "ltv_to_cac": ("met", 31.0),  # 2025-02-01 is 31 days after 2025-01-01: the day is bound
 }
+# The latest day of the February partition: 58 days after 2025-01-01.
+LATEST = date(2025, 2, 28)
 
 
 @pytest.fixture
@@ -109,25 +120,43 @@ def test_cli_without_a_warehouse_says_how_to_build_one(
     assert "make demo" in capsys.readouterr().err
 
 
-def test_scorecard_asset_stores_a_snapshot_and_checks_each_target(
+def test_a_query_returning_a_day_twice_or_outside_the_range_is_refused(
     warehouse: Warehouse, metric_queries: Path
 ) -> None:
-    for _ in range(2):  # a second run on the same day replaces that day's snapshot
-        result = dg.materialize([build_scorecard_asset()], resources={"warehouse": warehouse})
+    (metric_queries / "nps.sql").write_text("select $first_day::date - 1 as as_of, 1.0 as value")
+    with warehouse.get_connection() as connection, pytest.raises(ValueError, match=r"nps\.sql"):
+        compute_scorecard(connection, date(2025, 2, 1))
+
+
+def test_scorecard_asset_stores_each_day_and_checks_the_latest(
+    warehouse: Warehouse, metric_queries: Path
+) -> None:
+    for _ in range(2):  # a second run of the month replaces its days
+        result = dg.materialize(
+            [build_scorecard_asset()],
+            resources={"warehouse": warehouse},
+            partition_key="2025-02-01",
+        )
         assert result.success
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
-    assert set(checks) == {f"target_{metric}" for metric in METRIC_IDS}
+    # a metric with no data has no evaluation: its check is not run, not failed
+    assert set(checks) == {
+        f"target_{metric}" for metric, (s, _) in EXPECTED.items() if s != "no data"
+    }
     assert checks["target_uptime_pct"].passed
     assert not checks["target_mttr_minutes"].passed
-    assert not checks["target_nps"].passed
-    assert checks["target_nps"].description.startswith("No data (source not materialised")
-    assert checks["target_mttr_minutes"].description == "missed: 45.00 against < 30 min"
+    assert checks["target_ltv_to_cac"].metadata["value"].value == 58.0
+    assert checks["target_mttr_minutes"].description == (
+        "missed on 2025-02-28: 45.00 min against < 30 min"
+    )
     assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks.values())
     with warehouse.get_connection(read_only=True) as connection:
         stored = connection.execute(
-            "select count(*), count(distinct as_of) from reporting.scorecard"
+            "select count(*), count(distinct as_of), min(as_of), max(as_of) "
+            "from reporting.scorecard"
         ).fetchone()
-    assert stored == (13, 1)
+    # February, and the 3 days before it that a run scores again (late data)
+    assert stored == (13 * 31, 31, date(2025, 1, 29), LATEST)
 
 
 def test_scorecard_depends_on_exactly_the_tables_its_queries_read(
@@ -144,9 +173,13 @@ def test_scorecard_depends_on_exactly_the_tables_its_queries_read(
 
 
 def test_scorecard_asset_materialises_when_every_metric_has_no_data(warehouse: Warehouse) -> None:
-    """An empty warehouse (every source missing) is a normal state: 13 rows of "no data"."""
-    result = dg.materialize([build_scorecard_asset()], resources={"warehouse": warehouse})
+    """An empty warehouse (every source missing) is a normal state: 13 rows a day of "no data",
+    and no check evaluated (none failed)."""
+    result = dg.materialize(
+        [build_scorecard_asset()], resources={"warehouse": warehouse}, partition_key="2025-02-01"
+    )
     assert result.success
+    assert result.get_asset_check_evaluations() == []
     (materialization,) = result.asset_materializations_for_node("reporting__scorecard")
     assert materialization.metadata["metrics_no_data"].value == 13
     with warehouse.get_connection(read_only=True) as connection:
@@ -154,7 +187,7 @@ def test_scorecard_asset_materialises_when_every_metric_has_no_data(warehouse: W
             "select count(*), count(value), count(*) filter (where status = 'no data') "
             "from reporting.scorecard"
         ).fetchone()
-    assert stored == (13, 0, 13)
+    assert stored == (13 * 31, 0, 13 * 31)
 
 
 def test_a_cadence_review_lists_its_activities_and_the_metrics_its_roles_own(
@@ -169,20 +202,23 @@ def test_a_cadence_review_lists_its_activities_and_the_metrics_its_roles_own(
     ]
     for _ in range(2):  # a second run the same day replaces that day's review
         result = dg.materialize(
-            [build_scorecard_asset(), daily_review], resources={"warehouse": warehouse}
+            [build_scorecard_asset(), daily_review],
+            resources={"warehouse": warehouse},
+            partition_key="2025-02-01",
         )
         assert result.success
     [event] = result.asset_materializations_for_node("reporting__daily_review")
     assert event.metadata["activities_rows"].value == 3
     assert event.metadata["metrics_rows"].value == 6
+    # uptime met; MTTR and activation missed; day-7, day-30 retention and support no data
+    assert [event.metadata[f"metrics_{s}"].value for s in ("met", "missed", "no_data")] == [1, 2, 3]
     with warehouse.get_connection(read_only=True) as connection:
         [(cadence, as_of, text)] = connection.execute(
             "select cadence, as_of, report_markdown from reporting.cadence_reviews"
         ).fetchall()
-        [(scored_on,)] = connection.execute(
-            "select distinct as_of from reporting.scorecard"
-        ).fetchall()
-    assert (cadence, as_of) == ("daily", scored_on)
+    # the review's day is the run's (yesterday: no raw data), its metrics the latest scored
+    assert cadence == "daily" and as_of > LATEST
+    day = f"{LATEST:%Y-%m-%d}"
     assert text.startswith(f"# Daily review, as of {as_of:%Y-%m-%d}\n")
     assert (
         "| role | activity | output |\n|---|---|---|\n"
@@ -190,7 +226,6 @@ def test_a_cadence_review_lists_its_activities_and_the_metrics_its_roles_own(
         "| Support Responder | Issue triage and resolution | Support ticket summary |\n"
         "| Infrastructure Maintainer | System health check | Health status report |\n"
     ) in text
-    day = f"{as_of:%Y-%m-%d}"
     assert (
         "| metric | status | value | target | owner | scored_on |\n|---|---|---|---|---|---|\n"
         f"| System uptime | met | 99.95 | > 99.9 % | Infrastructure Maintainer | {day} |\n"
