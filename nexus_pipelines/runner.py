@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 from dagster._core.execution.api import execute_run
 from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.workspace.load import location_origins_from_yaml_paths
@@ -23,7 +24,12 @@ from nexus_pipelines.ingest import (
     ingest_lock,
 )
 from nexus_pipelines.partitions import last_complete_day, partitioning_name, partitions_for
-from nexus_pipelines.raw_assets import raw_key, raw_table_metadata, results_by_table
+from nexus_pipelines.raw_assets import (
+    loaded_files_version,
+    raw_key,
+    raw_table_metadata,
+    results_by_table,
+)
 from nexus_pipelines.run_health import announce_pool_waits, fail_dead_runs, process_tags
 from nexus_pipelines.settings import PROJECT_DIR, load_settings
 from nexus_pipelines.warehouse import Warehouse, data_range
@@ -56,6 +62,8 @@ def ingest_landing(
                 asset_key=raw_key(name),
                 description=f"Loaded from {landing_dir} by nexus",
                 metadata=raw_table_metadata(connection, tables[name], results),
+                # what the landing sensor compares the folder with, as a sensor's run records it
+                tags={DATA_VERSION_TAG: loaded_files_version(connection, name).value},
             )
             for name, results in results_by_table(report.files).items()
             if name in tables
