@@ -19,24 +19,28 @@ from nexus_pipelines.warehouse import Warehouse
 EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
 
 
-def materialize_job_name(partitioning: str) -> str:
-    return f"materialize_{partitioning}"
+def rebuild_job_name(partitioning: str) -> str:
+    return f"rebuild_{partitioning}"
 
 
-def _materialize_jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:
-    """One job per partitioning, each with every unpartitioned asset: what `nexus materialize`
-    runs (a Dagster job cannot mix two partitionings)."""
+def _rebuild_jobs(assets: list[dg.AssetsDefinition]) -> list[dg.UnresolvedAssetJobDefinition]:
+    """What `nexus materialize` runs: one job per partitioning (a Dagster job holds one), each
+    with every unpartitioned asset, so that a run takes whatever of either its upstreams allow.
+    The schedules and the UI run the cadence jobs instead (nexus_pipelines/cadences.py)."""
     keys_by_partitioning: dict[str, list[dg.AssetKey]] = {}
     for definition in assets:
         name = partitioning_name(definition.partitions_def)
         keys_by_partitioning.setdefault(name, []).extend(definition.keys)
-    unpartitioned = keys_by_partitioning.get("none", [])
+    unpartitioned = keys_by_partitioning.pop("none", [])
+    if not keys_by_partitioning:  # nothing partitioned: the planner's one run is unpartitioned
+        keys_by_partitioning["none"] = []
     return [
         dg.define_asset_job(
-            materialize_job_name(name),
-            selection=dg.AssetSelection.assets(*(keys if name == "none" else keys + unpartitioned)),
-            description=f"Every {name}-partitioned asset with the unpartitioned ones: "
-            "`nexus materialize` runs these in dependency order.",
+            rebuild_job_name(name),
+            selection=dg.AssetSelection.assets(*keys, *unpartitioned),
+            description=f"Every {name}-partitioned asset and every unpartitioned one, over a "
+            "range of partitions in one run: `nexus materialize` runs these in dependency order. "
+            "The schedules run the cadence jobs.",
         )
         for name, keys in sorted(keys_by_partitioning.items())
     ]
@@ -73,7 +77,7 @@ def build_definitions(source: Project | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         schedules=[build_schedule(cadence, assets) for cadence in SCHEDULED],
-        jobs=_materialize_jobs(assets),
+        jobs=_rebuild_jobs(assets),
         sensors=[
             build_landing_sensor(raw_assets),
             build_run_health_sensor(),

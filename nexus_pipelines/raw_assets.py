@@ -14,6 +14,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 from pydantic import Field
 
 from nexus_pipelines.contract import Table, load_contract
@@ -126,16 +127,24 @@ def _last_loaded_at(connection: duckdb.DuckDBPyConnection, table: str) -> dict[s
     return {"last_loaded_at": dg.MetadataValue.timestamp(found[0])} if found and found[0] else {}
 
 
-def _loaded_files_version(connection: duckdb.DuckDBPyConnection, table: str) -> dg.DataVersion:
-    """The table's content is the files loaded into it, in order: the same files, the same
-    version, so the UI can tell an unchanged table from a new load."""
-    found = connection.execute(
-        "select string_agg(sha256, ',' order by finished_at, sha256) from ingest.ingestion_log "
+def files_version(digests: Iterable[str]) -> dg.DataVersion:
+    """A raw table's version: the set of files (by content) loaded into it. The loads record it
+    and the landing sensor computes it from the folder, so that a sensor starting without its
+    cursor (the first `make ui` after `nexus demo`) tells loaded tables from the others without
+    opening the warehouse. A folder no longer holding every file loaded (one replaced in place)
+    differs: such a start requests that table again, and its run skips the files loaded."""
+    joined = ",".join(sorted(set(digests)))
+    return dg.DataVersion(hashlib.sha256(joined.encode()).hexdigest()[:16])
+
+
+def loaded_files_version(connection: duckdb.DuckDBPyConnection, table: str) -> dg.DataVersion:
+    """The version of the files the ingestion log says were loaded into the table."""
+    rows = connection.execute(
+        "select distinct sha256 from ingest.ingestion_log "
         "where table_name = $table and status = 'loaded'",
         {"table": table},
-    ).fetchone()
-    files = found[0] if found and found[0] else ""
-    return dg.DataVersion(hashlib.sha256(files.encode()).hexdigest()[:16])
+    ).fetchall()
+    return files_version(row[0] for row in rows)
 
 
 def results_by_table(results: list[FileResult]) -> dict[str, list[FileResult]]:
@@ -218,7 +227,7 @@ def build_raw_assets() -> dg.AssetsDefinition:
                 yield dg.MaterializeResult(
                     asset_key=raw_key(name),
                     metadata=metadata,
-                    data_version=_loaded_files_version(connection, name),
+                    data_version=loaded_files_version(connection, name),
                     check_results=[_rows_valid(name, results)],
                 )
 
@@ -245,44 +254,83 @@ def changed_files(
     ]
 
 
+def _loaded_versions(instance: dg.DagsterInstance, tables: Iterable[str]) -> dict[str, str]:
+    """Each raw table's version as its latest load recorded it (a sensor run's or the CLI's)."""
+    latest = instance.get_latest_materialization_events([raw_key(name) for name in tables])
+    return {
+        key.path[-1]: entry.asset_materialization.tags.get(DATA_VERSION_TAG, "")
+        for key, entry in latest.items()
+        if entry is not None and entry.asset_materialization is not None
+    }
+
+
 def build_landing_sensor(raw_assets: dg.AssetsDefinition) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_folder_sensor",
         description="Loads new or changed files in the landing folder into the raw tables "
-        "(the continuous cadence's data feed). Cursor: each file's size and modification time.",
+        "(the continuous cadence's data feed): one run for the tables that have a file not yet "
+        "loaded, selecting only them. Cursor: each file's size, modification time and sha256.",
         target=raw_assets,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def landing_folder_sensor(context: dg.SensorEvaluationContext):
         landing = load_settings().landing_dir
-        seen: dict[str, list[int]] = json.loads(context.cursor) if context.cursor else {}
-        fresh: list[Path] = []
+        # relative path -> [size, mtime_ns, sha256]: a file is hashed once per change
+        seen: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
+        paths = list_landing_files(landing)
+        signatures = {relative: entry[:2] for relative, entry in seen.items()}
+        fresh: dict[str, list[Path]] = {}
         unknown: list[str] = []
-        for relative, path in changed_files(list_landing_files(landing), seen, landing):
-            if table_for_path(path, landing) is None:
+        for relative, path in changed_files(paths, signatures, landing):
+            table = table_for_path(path, landing)
+            if table is None:
                 unknown.append(relative)
                 continue
-            fresh.append(path)
-            seen[relative] = file_signature(path)
+            fresh.setdefault(table, []).append(path)
+            seen[relative] = [*file_signature(path), file_digest(path)]
         if unknown:
             context.log.warning(
                 f"Not a contract table, left in place: {unknown}. Name files <table>.csv, "
                 "<table>.parquet or put them in a <table>/ folder (docs/raw-data-contract.md)."
             )
-        context.update_cursor(json.dumps(seen, sort_keys=True))
-        if not fresh:
-            return dg.SkipReason("No new files in the landing folder.")
-        digests = sorted(file_digest(path) for path in fresh)
+        # A table needs a run when its files in the folder are not the files last loaded into
+        # it: a start with an empty cursor after `nexus demo` finds them all loaded.
+        loaded = _loaded_versions(context.instance, fresh)
+        by_table: dict[str, list[str]] = {}
+        for path in paths:
+            relative = str(path.relative_to(landing))
+            if relative in seen and (table := table_for_path(path, landing)) in fresh:
+                if len(seen[relative]) < 3:  # a cursor written before digests were kept
+                    seen[relative] = [*seen[relative][:2], file_digest(path)]
+                by_table.setdefault(table, []).append(seen[relative][2])
+        needed = {
+            table: files
+            for table, files in sorted(fresh.items())
+            if files_version(by_table[table]).value != loaded.get(table)
+        }
+        present = {str(path.relative_to(landing)) for path in paths}
+        context.update_cursor(
+            json.dumps({k: v for k, v in seen.items() if k in present}, sort_keys=True)
+        )
+        if not needed:
+            return dg.SkipReason(
+                f"Already loaded: the new or changed files of {', '.join(sorted(fresh))}."
+                if fresh
+                else "No new files in the landing folder."
+            )
+        if already := sorted(fresh.keys() - needed.keys()):
+            context.log.info(f"Already loaded, not requested: {', '.join(already)}.")
+        files = [path for table in needed for path in needed[table]]
+        digests = sorted(seen[str(path.relative_to(landing))][2] for path in files)
         run_key = "ingest-" + hashlib.sha256("\n".join(digests).encode()).hexdigest()[:32]
-        tables = sorted({table_for_path(path, landing) for path in fresh} - {None})
         return dg.RunRequest(
             run_key=run_key,
-            asset_selection=[raw_key(table) for table in tables],
+            asset_selection=[raw_key(table) for table in needed],
             run_config=dg.RunConfig(
-                ops={INGEST_OP: IngestConfig(files=[str(path) for path in fresh])}
+                ops={INGEST_OP: IngestConfig(files=[str(path) for path in files])}
             ),
-            tags={"nexus/trigger": "landing_folder", "nexus/files": str(len(fresh))},
+            tags={"nexus/trigger": "landing_folder", "nexus/files": str(len(files))},
         )
 
     return landing_folder_sensor

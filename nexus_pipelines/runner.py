@@ -11,6 +11,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
+from dagster._core.execution.api import execute_run
+from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
+from dagster._core.workspace.load import location_origins_from_yaml_paths
 
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.ingest import (
@@ -20,9 +24,14 @@ from nexus_pipelines.ingest import (
     ingest_lock,
 )
 from nexus_pipelines.partitions import last_complete_day, partitioning_name, partitions_for
-from nexus_pipelines.raw_assets import raw_key, raw_table_metadata, results_by_table
+from nexus_pipelines.raw_assets import (
+    loaded_files_version,
+    raw_key,
+    raw_table_metadata,
+    results_by_table,
+)
 from nexus_pipelines.run_health import announce_pool_waits, fail_dead_runs, process_tags
-from nexus_pipelines.settings import load_settings
+from nexus_pipelines.settings import PROJECT_DIR, load_settings
 from nexus_pipelines.warehouse import Warehouse, data_range
 
 
@@ -53,6 +62,8 @@ def ingest_landing(
                 asset_key=raw_key(name),
                 description=f"Loaded from {landing_dir} by nexus",
                 metadata=raw_table_metadata(connection, tables[name], results),
+                # what the landing sensor compares the folder with, as a sensor's run records it
+                tags={DATA_VERSION_TAG: loaded_files_version(connection, name).value},
             )
             for name, results in results_by_table(report.files).items()
             if name in tables
@@ -88,11 +99,47 @@ def ingest_lines(report: IngestReport, every_file: bool) -> list[str]:
     return lines
 
 
-def materialize_job(partitioning: str) -> dg.JobDefinition:
+def rebuild_job(partitioning: str) -> dg.JobDefinition:
     """Module-level, so Dagster can rebuild the job in step subprocesses (multiprocess executor)."""
-    from nexus_pipelines.definitions import defs, materialize_job_name
+    from nexus_pipelines.definitions import defs, rebuild_job_name
 
-    return defs.resolve_job_def(materialize_job_name(partitioning))
+    return defs.resolve_job_def(rebuild_job_name(partitioning))
+
+
+def _job_origin(job_name: str) -> RemoteJobOrigin:
+    """The job as the UI knows it: in the code location that workspace.yaml loads. A job's page
+    lists the runs labelled with its repository and code location, and a run gets that label
+    only from its job's origin, which `execute_job` leaves unset."""
+    from nexus_pipelines.definitions import defs
+
+    (location,) = location_origins_from_yaml_paths([str(PROJECT_DIR / "workspace.yaml")])
+    repository = RemoteRepositoryOrigin(location, defs.get_repository_def().name)
+    return RemoteJobOrigin(repository, job_name)
+
+
+def _execute(
+    partitioning: str,
+    instance: dg.DagsterInstance,
+    keys: list[dg.AssetKey],
+    tags: dict[str, str],
+    run_config: dict,
+) -> str:
+    """`dg.execute_job`, with the run created under its job's origin (_job_origin) so that it
+    shows on the job's page like a run launched from the UI. Returns the run's id."""
+    job = dg.build_reconstructable_job(
+        "nexus_pipelines.runner", "rebuild_job", reconstructable_args=(partitioning,)
+    )
+    definition = job.get_definition()
+    run = instance.create_run_for_job(
+        job_def=definition,
+        run_config=run_config,
+        tags={**definition.run_tags, **tags},
+        asset_selection=frozenset(keys),
+        remote_job_origin=_job_origin(definition.name),
+        job_code_origin=job.get_python_origin(),
+    )
+    execute_run(job, run, instance)
+    return run.run_id
 
 
 COARSENESS = {"none": 0, "days_by_month": 1, "monthly": 2}
@@ -345,22 +392,15 @@ def materialize_everything(
         for run_id in fail_dead_runs(instance, by="nexus materialize"):
             print(f"Run {run_id}: its process is gone (killed or crashed); marked failed.")
         begun = time.perf_counter()
-        job = "none" if not tags else planned.partitioning
-        with (
-            announce_pool_waits(instance),
-            dg.execute_job(
-                dg.build_reconstructable_job(
-                    "nexus_pipelines.runner", "materialize_job", reconstructable_args=(job,)
-                ),
-                instance=instance,
-                asset_selection=keys,
-                tags=tags | process_tags() | {"nexus/trigger": "nexus materialize"},
+        with announce_pool_waits(instance):
+            run_id = _execute(
+                planned.partitioning,
+                instance,
+                keys,
+                tags | process_tags() | {"nexus/trigger": "nexus materialize"},
                 # the step-by-step DEBUG events stay in the event log (and the UI), not the terminal
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-                raise_on_error=False,
-            ) as result,
-        ):
-            run_id = result.run_id
+                {"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            )
         window = (
             f"{tags['dagster/asset_partition_range_start']} .. "
             f"{tags['dagster/asset_partition_range_end']}"

@@ -101,6 +101,26 @@ def test_schedules_and_sensors_run_by_default() -> None:
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in repository.sensor_defs)
 
 
+def test_jobs_are_one_per_cadence_and_one_rebuild_per_partitioning() -> None:
+    """The schedules (and an analyst in the UI) run a cadence's job; `nexus materialize` runs
+    the rebuild of each partitioning, which holds every unpartitioned asset too."""
+    repository = defs.get_repository_def()
+    cadences = ["daily", "weekly", "biweekly", "monthly", "quarterly"]
+    jobs = {job.name for job in repository.get_all_jobs() if not job.name.startswith("__")}
+    assert jobs == {f"{c}_cadence_job" for c in cadences} | {
+        "rebuild_days_by_month",
+        "rebuild_monthly",
+    }
+    assert {s.name: s.job_name for s in repository.schedule_defs} == {
+        f"{c}_cadence_schedule": f"{c}_cadence_job" for c in cadences
+    }
+    unpartitioned = {key for a in defs.assets if a.partitions_def is None for key in a.keys}
+    for partitions, name in ((DAYS_BY_MONTH, "days_by_month"), (MONTHLY, "monthly")):
+        own = {key for a in defs.assets if a.partitions_def == partitions for key in a.keys}
+        job = repository.get_job(f"rebuild_{name}")
+        assert set(job.asset_layer.executable_asset_keys) == own | unpartitioned, name
+
+
 def test_project_instance_limits_the_duckdb_pool_to_one() -> None:
     overrides = yaml.safe_load((PROJECT_DIR / "dagster-instance.yaml").read_text())
     with dg.instance_for_test(overrides=overrides) as instance:

@@ -9,6 +9,7 @@ import pytest
 
 from nexus_pipelines.definitions import defs
 from nexus_pipelines.raw_assets import INGEST_OP
+from nexus_pipelines.runner import ingest_landing
 from nexus_pipelines.settings import Settings
 from nexus_pipelines.warehouse import Warehouse
 
@@ -17,6 +18,9 @@ USERS_CSV = (
     "1,2025-03-01T10:00:00Z,organic,,free,self_serve,DE,core\n"
     "2,2025-03-01T11:00:00Z,referral,1,pro,smb,FR,core\n"
 )
+PRODUCTS_CSV = "product_id,name,launched_on,status\ncore,Core,2025-03-01,active\n"
+USERS = dg.AssetKey(["raw", "users"])
+PRODUCTS = dg.AssetKey(["raw", "products"])
 
 
 @pytest.fixture
@@ -35,6 +39,71 @@ def tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str 
     )
     result = sensor.evaluate_tick(context)
     return result.run_requests or [], result.cursor
+
+
+def files_of(request: dg.RunRequest) -> list[str]:
+    return request.run_config["ops"][INGEST_OP]["config"]["files"]
+
+
+def launch(instance: dg.DagsterInstance, request: dg.RunRequest) -> None:
+    """The requested run, as the daemon would launch it."""
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=request.asset_selection, run_config=request.run_config
+    )
+    assert result.success
+
+
+def test_one_run_for_the_tables_with_new_files_and_none_for_files_already_loaded(
+    project_env: Settings, sensor: dg.SensorDefinition, warehouse: Warehouse
+) -> None:
+    """Two tables' files: one run for those two. Once loaded, neither a tick with the cursor nor
+    a start with none (the UI started again) requests anything, nor does a file touched with
+    the same bytes; a changed file of one table is a run of that table alone."""
+    landing = project_env.landing_dir
+    (landing / "users.csv").write_text(USERS_CSV)
+    (landing / "products.csv").write_text(PRODUCTS_CSV)
+    with dg.instance_for_test() as instance:
+        (request,), cursor = tick(sensor, instance, None)
+        assert request.asset_selection == [PRODUCTS, USERS]
+        assert files_of(request) == [str(landing / "products.csv"), str(landing / "users.csv")]
+        launch(instance, request)
+
+        assert tick(sensor, instance, cursor)[0] == []
+        restarted, fresh_cursor = tick(sensor, instance, None)
+        assert restarted == []
+        later = time.time() + 5
+        os.utime(landing / "users.csv", (later, later))
+        assert tick(sensor, instance, fresh_cursor)[0] == []
+
+        (landing / "users.csv").write_text(
+            USERS_CSV + "3,2025-03-02T09:00:00Z,organic,,free,smb,DE,core\n"
+        )
+        (changed,), cursor = tick(sensor, instance, cursor)
+        assert changed.asset_selection == [USERS]
+        assert files_of(changed) == [str(landing / "users.csv")]
+        launch(instance, changed)
+        assert tick(sensor, instance, cursor)[0] == []
+    with warehouse.get_connection(read_only=True) as connection:
+        assert connection.execute("select count(*) from raw.users").fetchone() == (3,)
+
+
+def test_a_start_after_the_command_line_loaded_the_files_requests_nothing(
+    project_env: Settings, sensor: dg.SensorDefinition
+) -> None:
+    """`nexus demo` / `nexus ingest` load the folder outside any run; the UI's first tick after
+    finds nothing new, and a new file then is a run of its table alone."""
+    landing = project_env.landing_dir
+    (landing / "users.csv").write_text(USERS_CSV)
+    (landing / "products.csv").write_text(PRODUCTS_CSV)
+    with dg.instance_for_test() as instance:
+        ingest_landing(landing, instance=instance)
+        requests, cursor = tick(sensor, instance, None)
+        assert requests == []
+        (landing / "products").mkdir()
+        (landing / "products" / "more.csv").write_text(PRODUCTS_CSV.replace("core,Core", "ops,Ops"))
+        (request,), _ = tick(sensor, instance, cursor)
+        assert request.asset_selection == [PRODUCTS]
+        assert files_of(request) == [str(landing / "products" / "more.csv")]
 
 
 def test_new_file_requests_one_run_keyed_by_content_and_then_nothing(

@@ -1,4 +1,5 @@
-"""`nexus materialize` plans runs: one partitioning per run, upstream runs first.
+"""`nexus materialize` plans runs: one partitioning per run, upstream runs first; its runs show
+on their jobs' pages in the UI.
 
 Hand-worked graph: raw (unpartitioned) -> a (days_by_month) -> b (unpartitioned) -> c (monthly)
 -> d (unpartitioned), and e (unpartitioned, no upstream). A days_by_month run can hold raw, e, a
@@ -8,11 +9,18 @@ of two partitionings (f days_by_month, g monthly below) each take one run rather
 alternating.
 """
 
+from datetime import timedelta
+from pathlib import Path
+
 import dagster as dg
 import pytest
+from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
+from deployment import RUN_LINE, YESTERDAY, deployment, instance_of, nexus
 
+from nexus_pipelines.definitions import rebuild_job_name
 from nexus_pipelines.partitions import DAYS_BY_MONTH, MONTHLY
 from nexus_pipelines.runner import _readers_of_nothing_partitioned, plan_runs
+from nexus_pipelines.settings import PROJECT_DIR
 
 
 @dg.asset(key=["raw", "src"])
@@ -107,3 +115,82 @@ def test_a_range_without_a_month_runs_only_what_reads_nothing_monthly() -> None:
     keys = [dg.AssetKey(path) for path in (["raw", "src"], ["e"], ["c"], ["d"], ["d_report"])]
     kept = _readers_of_nothing_partitioned(defs, keys)
     assert [key.to_user_string() for key in kept] == ["raw/src", "e"]
+
+
+REPOSITORIES = (
+    "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
+)
+# the query of a job's Runs tab (PipelineRunsFeedRoot): the job's name and its repository's label
+JOB_RUNS_TAB = """
+query ($filter: RunsFilter) {
+  runsFeedOrError(limit: 50, view: RUNS, filter: $filter) {
+    ... on RunsFeedConnection { results { ... on Run { id jobName } } }
+  }
+}
+"""
+JOB_RUNS = """
+query ($selector: PipelineSelector!) {
+  pipelineOrError(params: $selector) { ... on Pipeline { runs { runId } } }
+}
+"""
+RUN = """
+query ($runId: ID!) {
+  runOrError(runId: $runId) {
+    ... on Run { jobName repositoryOrigin { repositoryName repositoryLocationName } }
+  }
+}
+"""
+
+
+def test_the_cli_runs_show_on_their_jobs_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real `nexus materialize` of one small file, then what the UI asks of the instance, through
+    Dagster's GraphQL API on the code location workspace.yaml loads: each run is on its job's
+    Runs tab and in the job's runs, and names its job's repository (the UI's link to the job)."""
+    env = deployment(tmp_path)
+    month = (YESTERDAY.replace(day=1) - timedelta(days=1)).replace(day=1)  # last month's first
+    (Path(env["NEXUS_LANDING_DIR"]) / "subscription_periods.csv").write_text(
+        "subscription_id,customer_id,monthly_amount,status,started_at,ended_at\n"
+        f"s1,1,50.00,active,{month.isoformat()}T00:00:00Z,\n"
+    )
+    output = nexus(env, "materialize")
+    runs = {line["run_id"]: line["partitioning"] for line in RUN_LINE.finditer(output)}
+    assert sorted(runs.values()) == ["days_by_month", "monthly"], output
+    for name, value in env.items():  # the code location's process reads the deployment's settings
+        monkeypatch.setenv(name, value)
+    with (
+        instance_of(env) as instance,
+        define_out_of_process_context(
+            str(PROJECT_DIR / "workspace.yaml"), None, instance
+        ) as context,
+    ):
+        (repository,) = execute_dagster_graphql(context, REPOSITORIES).data["repositoriesOrError"][
+            "nodes"
+        ]
+        label = f"{repository['name']}@{repository['location']['name']}"
+        for run_id, partitioning in runs.items():
+            job = rebuild_job_name(partitioning)
+            tab = execute_dagster_graphql(
+                context,
+                JOB_RUNS_TAB,
+                {
+                    "filter": {
+                        "pipelineName": job,
+                        "tags": [{"key": ".dagster/repository", "value": label}],
+                    }
+                },
+            ).data["runsFeedOrError"]["results"]
+            assert [(r["id"], r["jobName"]) for r in tab] == [(run_id, job)]
+            selector = {
+                "pipelineName": job,
+                "repositoryName": repository["name"],
+                "repositoryLocationName": repository["location"]["name"],
+            }
+            listed = execute_dagster_graphql(context, JOB_RUNS, {"selector": selector})
+            assert [r["runId"] for r in listed.data["pipelineOrError"]["runs"]] == [run_id]
+            run = execute_dagster_graphql(context, RUN, {"runId": run_id}).data["runOrError"]
+            assert run["repositoryOrigin"] == {
+                "repositoryName": repository["name"],
+                "repositoryLocationName": repository["location"]["name"],
+            }
