@@ -9,8 +9,9 @@ a table newest first and counts by state and severity, which the UI plots over r
 the instance's last materialisation of this asset, and requests a run as soon as an alert was
 raised, resolved or reopened since (the run then waits for the `duckdb` pool like any other),
 and at most hourly when only sightings changed (last seen, times seen), so that an overdue
-incident seen every minute does not take the writer every minute. `nexus materialize` (and so
-`make demo`) runs it with the other unpartitioned assets.
+incident seen every minute does not take the writer every minute; an unchanged record is
+written again every 12 hours, so the asset's freshness (a day) says the sensor still watches.
+`nexus materialize` (and so `make demo`) runs it with the other unpartitioned assets.
 """
 
 import hashlib
@@ -28,6 +29,9 @@ ALERTS_KEY = dg.AssetKey(["reporting", "alerts"])
 ALERTS_TABLE = "reporting.alerts"
 SHOWN_ALERTS = 100  # the table in the UI; reporting.alerts holds every one
 SIGHTINGS_REFRESH = timedelta(hours=1)
+# an unchanged record is written again this often, so its freshness policy (a day) says whether
+# the sensor still watches it
+CONFIRM_EVERY = timedelta(hours=12)
 FAILED_REFRESH_PAUSE = timedelta(minutes=15)  # a failing refresh is not retried every tick
 RECORD_TAG, STATES_TAG = "nexus/alert_record", "nexus/alert_states"
 TRIGGER_TAGS = {"nexus/trigger": "alerts_table_sensor"}
@@ -200,7 +204,8 @@ def build_alerts_table_sensor() -> dg.SensorDefinition:
         name="alerts_table_sensor",
         description="Refreshes reporting/alerts from the alert record: a run as soon as an "
         "alert was raised, resolved or reopened since the table was last written, and at most "
-        "hourly when only sightings changed; none while a refresh is on its way, nor for 15 "
+        "hourly when only sightings changed, and every 12 h when nothing did (its freshness); "
+        "none while a refresh is on its way, nor for 15 "
         "minutes after one failed. Reads the record and the instance, never the warehouse. "
         "Run key: the record's digest.",
         target=[ALERTS_KEY],
@@ -217,7 +222,7 @@ def build_alerts_table_sensor() -> dg.SensorDefinition:
         shown = latest.asset_materialization if latest else None
         if latest and shown:
             tags, written = shown.tags or {}, datetime.fromtimestamp(latest.timestamp, UTC)
-            if tags.get(RECORD_TAG) == everything:
+            if tags.get(RECORD_TAG) == everything and now - written < CONFIRM_EVERY:
                 return dg.SkipReason(f"reporting.alerts is current: {held}.")
             if tags.get(STATES_TAG) == states and now - written < SIGHTINGS_REFRESH:
                 return dg.SkipReason(
@@ -238,7 +243,10 @@ def build_alerts_table_sensor() -> dg.SensorDefinition:
                 )
         context.log.info(f"reporting.alerts is behind the alert record ({held}): refreshing it")
         return dg.RunRequest(
-            run_key=f"alerts-{everything}", asset_selection=[ALERTS_KEY], tags=TRIGGER_TAGS
+            # the same record confirmed again after CONFIRM_EVERY needs a key of its own
+            run_key=f"alerts-{everything}-{now:%Y%m%dT%H}",
+            asset_selection=[ALERTS_KEY],
+            tags=TRIGGER_TAGS,
         )
 
     return alerts_table_sensor

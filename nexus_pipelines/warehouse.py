@@ -309,6 +309,9 @@ DUE_AFTER_TICK = {
     "monthly": timedelta(days=1),
     "quarterly": timedelta(days=1),
 }
+# The continuous cadence's tables (reporting.alerts) have no schedule: the sensor that feeds one
+# rewrites it when its source changes and at least every 12 h, so a day without a write is stale.
+SENSOR_FED_FAIL_WINDOW = timedelta(days=1)
 # The landing is expected to hold each raw table's export of the day before by the daily tick,
 # when the daily cadence reads it.
 LANDING_DUE_BY = "daily"
@@ -336,10 +339,12 @@ def cadence_freshness(cadence_id: str) -> dg.FreshnessPolicy:
     """Due `DUE_AFTER_TICK` after the cadence's schedule ticks, materialised since the midnight
     that closed the period it reports (the UI shows the asset as failing its freshness until
     then). Cron cannot say "every other week", so the bi-weekly cadence is due two weeks and the
-    grace after its last materialisation."""
+    grace after its last materialisation; the continuous cadence, a day after it."""
     [cadence] = [item for item in cadences() if item.id == cadence_id]
+    if not cadence.cron:  # continuous: its sensors refresh it, and confirm it at least daily
+        return dg.FreshnessPolicy.time_window(fail_window=SENSOR_FED_FAIL_WINDOW)
     due = DUE_AFTER_TICK[cadence.id]
-    if cadence.every_other_week or not cadence.cron:
+    if cadence.every_other_week:
         return dg.FreshnessPolicy.time_window(fail_window=timedelta(weeks=2) + due)
     deadline, since_midnight = deadline_cron(cadence.cron, due)
     return dg.FreshnessPolicy.cron(
