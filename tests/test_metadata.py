@@ -114,6 +114,7 @@ def test_formats_are_validated_where_they_are_declared() -> None:
         "cadence": "daily",
         "partitions": "none",
         "key": ["k"],
+        "columns": {"k": "The key.", "slo": "A service level objective, a 0-1 share."},
     }
     assert SqlAssetSpec.model_validate({**spec, "formats": {"slo": "fraction"}}).formats
     with pytest.raises(ValidationError, match="formats"):
