@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 # exported so that `dagster dev`'s webserver and daemon, which never import the package, do it too.
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := true
 
-.PHONY: setup demo test ui bench lint format clean
+.PHONY: setup demo test test-browser ui bench lint format clean
 
 setup: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
 
@@ -32,6 +32,29 @@ demo: setup
 test: setup lint
 	$(BIN)/nexus contract-docs --check
 	$(BIN)/pytest -n 2 --dist worksteal
+
+# The browser check (tests_browser/, outside `make test`): a small demo in a temporary folder,
+# its UI in Debian's chromium driven by Playwright, screenshots to docs/images/. Playwright's
+# own browser download is not used: chromium comes from apt (installed here when missing and
+# apt-get can run as root), else the command says what to run. Pytest's exit code 5 (nothing
+# collected) fails like any other.
+BROWSER_INSTALLED := $(VENV)/.browser-installed
+CHROMIUM := /usr/bin/chromium
+
+$(BROWSER_INSTALLED): $(INSTALLED)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev,browser]"
+	touch $@
+
+test-browser: setup $(BROWSER_INSTALLED)
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if ! command -v apt-get >/dev/null; then \
+			echo "test-browser needs Debian's chromium at $(CHROMIUM); this system has no apt-get." >&2; exit 1; \
+		elif [ "$$(id -u)" = 0 ]; then SUDO=; \
+		elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+		else echo "test-browser needs Debian's chromium: run  sudo apt-get install -y chromium" >&2; exit 1; fi; \
+		$$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; } || exit 1; \
+	fi
+	$(BIN)/pytest -p no:xdist tests_browser
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port 3000
