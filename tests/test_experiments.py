@@ -25,10 +25,12 @@ from nexus_pipelines.contract import load_contract
 from nexus_pipelines.domains import experiments
 from nexus_pipelines.domains.experiments import Sample, compare, sample_ratio_mismatch
 from nexus_pipelines.project import project
+from nexus_pipelines.reports import build_report_asset, load_reports
 from nexus_pipelines.sql_assets import build_sql_asset, declaration_named
 from nexus_pipelines.warehouse import Warehouse
 
 ALPHA = 0.05
+[SUMMARY] = [report for report in load_reports() if report.name == "experiment_results_summary"]
 CLOSE = {"abs": 5e-5}
 
 
@@ -224,6 +226,7 @@ def company(
             build_sql_asset(declaration_named("variant_stats")),
             experiments.build_results_asset(project()),
             build_sql_asset(declaration_named("experiment_status")),
+            build_report_asset(SUMMARY),
         ],
         resources={"warehouse": warehouse},
     )
@@ -346,3 +349,24 @@ def test_the_lift_picture_is_on_the_results(company) -> None:
     assert materialization.metadata["lift_chart"].value.startswith("![Relative lift")
     # exp_layout's value_b and exp_fair's treatment
     assert materialization.metadata["significant_results"].value == 2
+
+
+def test_the_bi_weekly_summary_lists_outcomes_validation_and_the_pipeline(company) -> None:
+    _, result = company
+    [summary] = [
+        event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == SUMMARY.key
+    ]
+    # completed: checkout, widgets, layout; treatments with users: 1 + 1 + 2 + 1 + 1;
+    # pipeline: exp_next (planned), exp_fair and exp_split (running)
+    assert summary["completed_rows"].value == 3
+    assert summary["treatments_rows"].value == 6
+    assert summary["pipeline_rows"].value == 3
+    assert summary["sample_ratio_mismatches"].value == 1
+    report = summary["report"].value
+    pipeline = report[report.index("## Experiment pipeline") :]
+    assert pipeline.index("exp_next") < pipeline.index("exp_fair") < pipeline.index("exp_split")
+    assert (
+        "| exp_layout | value_b | 200 | 100.00 | 18.90 | 181.10 | 0.016 | yes | better |" in report
+    )
