@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 from scipy import stats
 
 from nexus_pipelines.contract import load_contract
@@ -340,13 +341,40 @@ def test_status_winner_rollout_and_pipeline(company) -> None:
 
 
 def test_the_lift_picture_is_on_the_results(company) -> None:
-    _, result = company
+    warehouse, result = company
     [materialization] = [
         event.materialization
         for event in result.get_asset_materialization_events()
         if event.asset_key == experiments.RESULTS_KEY
     ]
     assert materialization.metadata["lift_chart"].value.startswith("![Relative lift")
+    with warehouse.get_connection(read_only=True) as connection:
+        frame = connection.execute(
+            "from experiments.experiment_results order by experiment_id, variant"
+        ).df()
+    figure = experiments.lift_chart(frame, 0.95)
+    [axes] = figure.axes
+    labels = [label.get_text() for label in axes.get_yticklabels()]
+    # one line per treatment with a lift (exp_next has none), top to bottom
+    assert labels == [
+        "exp_checkout\ntreatment",
+        "exp_fair\ntreatment [interim]",
+        "exp_layout\nvalue_a",
+        "exp_layout\nvalue_b",
+        "exp_split\ntreatment [interim, SRM]",
+        "exp_widgets\ntreatment",
+    ]
+    # an interval is a horizontal segment (the zero line is a vertical one)
+    intervals = [
+        line
+        for line in axes.get_lines()
+        if len(line.get_ydata()) == 2 and line.get_ydata()[0] == line.get_ydata()[1]
+    ]
+    colours = [to_hex(line.get_color()) for line in intervals]
+    grey, green, orange = to_hex("tab:gray"), to_hex("tab:green"), to_hex("tab:orange")
+    assert colours == [grey, green, grey, green, orange, grey]
+    # value_b's interval: 100 x (0.18876, 1.81124) per cent
+    assert list(intervals[3].get_xdata()) == pytest.approx([18.876, 181.124], abs=1e-3)
     # exp_layout's value_b and exp_fair's treatment
     assert materialization.metadata["significant_results"].value == 2
 

@@ -285,7 +285,8 @@ def lift_chart(results: pd.DataFrame, confidence: float) -> Figure:
     axes = figure.add_subplot()
     labels = []
     for position, row in enumerate(shown.itertuples()):
-        if row.srm_passed is False:
+        srm_failed = row.srm_passed is not None and not row.srm_passed  # numpy or Python bool
+        if srm_failed:
             colour = "tab:orange"
         elif row.is_significant:
             colour = "tab:green" if row.relative_lift > 0 else "tab:red"
@@ -299,8 +300,7 @@ def lift_chart(results: pd.DataFrame, confidence: float) -> Figure:
             linewidth=2.5,
         )
         axes.plot(100 * row.relative_lift, y, "o", color=colour)
-        notes = [note for flag, note in ((row.is_interim, "interim"), (row.srm_passed is False,
-                 "SRM")) if flag]  # fmt: skip
+        notes = [note for flag, note in ((row.is_interim, "interim"), (srm_failed, "SRM")) if flag]
         suffix = f" [{', '.join(notes)}]" if notes else ""
         axes.annotate(
             f"{100 * row.relative_lift:+.1f}%  p={row.p_value:.2g}",
