@@ -123,7 +123,7 @@ def nps_trend(frame: pd.DataFrame, target: float) -> Figure:
     axes.set_ylabel("NPS (points)")
     axes.set_title("NPS per month, whole base", loc="left")
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower left", fontsize=8)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, fontsize=8)
     return figure
 
 
@@ -198,7 +198,7 @@ def theme_trends(frame: pd.DataFrame) -> Figure:
     themes = sorted(frame["theme"].unique())
     columns = 2
     rows = (len(themes) + columns - 1) // columns
-    figure = Figure(figsize=(8, 1.6 * rows + 0.6))
+    figure = Figure(figsize=(8, 1.6 * rows + 0.6), layout="constrained")
     panels = figure.subplots(rows, columns, sharex=True, squeeze=False)
     for index, theme in enumerate(themes):
         axes = panels[index // columns][index % columns]
@@ -214,6 +214,7 @@ def theme_trends(frame: pd.DataFrame) -> Figure:
             fontsize=9,
         )
         axes.tick_params(labelsize=7)
+        axes.tick_params(axis="x", labelrotation=30)
         axes.grid(alpha=0.3)
     for index in range(len(themes), rows * columns):
         panels[index // columns][index % columns].set_visible(False)
@@ -223,7 +224,6 @@ def theme_trends(frame: pd.DataFrame) -> Figure:
         ha="left",
         fontsize=10,
     )
-    figure.autofmt_xdate()
     return figure
 
 
