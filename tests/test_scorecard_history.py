@@ -208,7 +208,8 @@ def test_each_month_carries_its_own_last_day_and_the_newest_the_front_page(score
     assert rows["MoM user growth"]["change vs 7 days before"] == "+50.00 pts"
     assert rows["System uptime"]["target"] == "> 99.9 %"
     assert rows["NPS score"]["status"] == "no data"
-    assert rows["NPS score"]["value"] == "- (not computed yet)"
+    assert rows["NPS score"]["value"].startswith("- (source not materialised")
+    assert rows["Regulatory adherence"]["value"] == "- (not computed yet)"
     assert rows["LTV:CAC ratio"]["target"] == "> 3x"
     assert (february["latest_day"], february["metrics_met"]) == ("2025-02-28", 2)
     assert (february["metrics_missed"], february["metrics_no_data"]) == (1, 10)
@@ -223,7 +224,7 @@ def test_missed_is_a_failed_warning_and_no_data_is_not_evaluated(scored) -> None
         AssetCheckExecutionResolvedStatus.FAILED,
         dg.AssetCheckSeverity.WARN,
     )
-    for metric in ("nps", "d7_retention_pct"):  # no query yet; a table never written
+    for metric in ("regulatory_adherence_pct", "nps"):  # no query yet; a table never written
         status, resolved, _ = check_outcome(instance, metric)
         assert status == AssetCheckExecutionRecordStatus.PLANNED
         assert resolved == AssetCheckExecutionResolvedStatus.SKIPPED
