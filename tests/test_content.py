@@ -360,24 +360,70 @@ def test_the_picture_shows_posts_against_each_target(warehouse: Warehouse, mater
     assert picture.size[0] > 1000
 
 
-def test_a_missing_day_breaks_a_daily_rule_even_after_the_last_post(warehouse: Warehouse) -> None:
+def test_the_adherence_grid_holds_each_platforms_weeks(warehouse: Warehouse, materialized) -> None:
+    """Rows are the platforms (all last), columns the complete weeks W1, W2; the cells are the
+    adherence worked out by hand above; linkedin, without targets, is an empty (grey) row."""
+    weeks = frame(
+        warehouse,
+        "select week_start, platform, adherence_pct, engagement_rate from content.platform_weekly "
+        "where is_complete order by platform, week_start",
+    )
+    figure = content.platform_trend_figure(weeks)
+    grid, lines = figure.axes[:2]  # the colour bar is the third
+    assert [label.get_text() for label in grid.get_yticklabels()] == [
+        "instagram",
+        "linkedin",
+        "reddit",
+        "tiktok",
+        "twitter",
+        "all",
+    ]
+    cells = grid.images[0].get_array()
+    assert cells.filled(-1).round(2).tolist() == [
+        [50.0, 50.0],
+        [-1, -1],
+        [100.0, 0.0],
+        [0.0, 100.0],
+        [100.0, 0.0],
+        [66.67, 33.33],
+    ]
+    # engagement rate in %, per platform: W1 instagram 220 / 7500, W2 310 / 8000
+    instagram = next(line for line in lines.get_lines() if line.get_label() == "instagram")
+    assert [round(y, 4) for y in instagram.get_ydata()] == [round(22000 / 7500, 4), 3.875]
+    [event] = [
+        e
+        for e in materialized.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["content", "platform_weekly"])
+    ]
+    assert decoded_png(event.materialization.metadata["platform_trend"].value).size[0] > 1000
+
+
+def test_days_without_posts_after_the_last_post_count_as_misses(warehouse: Warehouse) -> None:
     """The days judged run to evaluated_through, the last complete day of any data, not to the
-    last post: reddit replies Mon 03-02 .. Sat 03-07 and nothing on Sunday 03-08 while twitter
-    posts that day; reddit's week is 6 of 7 days, below."""
+    last post. Reddit replies Mon 03-02 .. Sat 03-07, twitter posts every day of W1, then both
+    go silent while the product's events run to Sunday 03-15: reddit's W1 is 6 of 7 days
+    (below), twitter's 7 of 7 (met); W2 is judged, complete and empty: 0 of 7 days for both."""
     posts = [
         *daily("rd", "reddit", "reply", days(W1, 6)),
         *daily("tw", "twitter", "post", days(W1, 7)),
     ]
     load_posts(warehouse, posts)
+    with warehouse.get_connection() as connection:
+        connection.execute(
+            "insert into raw.events "
+            "values (1, 1, '2026-03-15 18:00:00+00', 'session_start', 'core')"
+        )
     assert materialize_content(warehouse).success
     rules = frame(
         warehouse,
-        "select rule, days_met, status from content.target_adherence_weekly "
-        "where rule like 'reddit%' or rule = 'twitter_daily_engagement' order by rule",
+        "select week_start, rule, days_met, status from content.target_adherence_weekly "
+        "where rule like 'reddit%' or rule = 'twitter_daily_engagement' order by all",
     )
-    assert rules.values.tolist() == [
-        ["reddit_daily_engagement", 6, "below"],
-        ["twitter_daily_engagement", 7, "met"],
+    assert [(row[0].date(), *row[1:]) for row in rules.values.tolist()] == [
+        (W1, "reddit_daily_engagement", 6, "below"),
+        (W1, "twitter_daily_engagement", 7, "met"),
+        (W2, "reddit_daily_engagement", 0, "below"),
+        (W2, "twitter_daily_engagement", 0, "below"),
     ]
 
 

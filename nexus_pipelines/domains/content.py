@@ -13,7 +13,9 @@ from typing import Any, Literal, Self
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from pydantic import Field, StrictInt, model_validator
@@ -230,7 +232,7 @@ def posts_add_up(
 
 
 def _week_labels(weeks: pd.Series) -> list[str]:
-    return [f"{pd.Timestamp(week):%m-%d}" for week in weeks]
+    return [f"{pd.Timestamp(week):%Y-%m-%d}" for week in weeks]
 
 
 def posting_vs_target_figure(frame: pd.DataFrame) -> Figure:
@@ -253,6 +255,9 @@ def posting_vs_target_figure(frame: pd.DataFrame) -> Figure:
         positions = range(len(weeks))
         colours = [STATUS_COLOURS.get(status, "#868e96") for status in weeks["status"]]
         axes.bar(positions, heights, color=colours, width=0.8)
+        # a bar of height 0 is invisible: mark the weeks with nothing at all
+        empty = [p for p, h in zip(positions, heights, strict=True) if h == 0]
+        axes.scatter(empty, [0.15] * len(empty), marker="x", color=STATUS_COLOURS["below"])
         if daily:
             axes.axhline(7, color="#495057", linestyle="--", linewidth=1)
             axes.set_ylim(0, 7.5)
@@ -265,7 +270,7 @@ def posting_vs_target_figure(frame: pd.DataFrame) -> Figure:
             axes.set_ylim(0, max(float(heights.max()), top or 0, first["at_least"]) + 1)
             axes.set_ylabel("posts")
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        step = max(1, len(weeks) // 6)
+        step = max(1, len(weeks) // 4)
         axes.set_xticks(list(positions)[::step], _week_labels(weeks["week_start"])[::step])
         axes.tick_params(labelsize=8)
         axes.set_title(f"{first['platform']}: {first['target']}", loc="left", fontsize=9)
@@ -300,27 +305,42 @@ def posting_vs_target_picture(
 
 
 def platform_trend_figure(frame: pd.DataFrame) -> Figure:
-    """Adherence and engagement rate per platform over the latest complete weeks."""
-    figure = Figure(figsize=(9, 5.2), layout="constrained")
-    adherence, engagement = figure.subplots(2, 1, sharex=True)
-    for platform, weeks in frame.groupby("platform", sort=True):
-        style = {"color": "black", "linewidth": 2.2} if platform == "all" else {"linewidth": 1.3}
-        adherence.plot(weeks["week_start"], weeks["adherence_pct"], label=platform, **style)
-        if platform != "all":
-            engagement.plot(
-                weeks["week_start"], 100 * weeks["engagement_rate"], label=platform, **style
-            )
-    adherence.set_ylabel("targets met")
-    adherence.set_ylim(-5, 105)
-    adherence.yaxis.set_major_formatter(PercentFormatter())
-    adherence.set_title("Adherence: share of the platform's targets met", loc="left")
-    adherence.legend(fontsize=8, ncols=5, loc="lower left")
-    engagement.set_ylabel("engagements / impressions")
+    """Adherence per platform and week as a grid (a platform's few targets make its adherence
+    jump between a few values, which lines would turn into a zigzag), `all` in the last row;
+    below it, each platform's engagement rate over the same weeks."""
+    weeks = sorted(frame["week_start"].unique())
+    platforms = [*sorted(set(frame["platform"]) - {"all"}), "all"]
+    grid = (
+        frame.pivot(index="platform", columns="week_start", values="adherence_pct")
+        .reindex(index=platforms, columns=weeks)
+        .astype(float)
+    )
+    figure = Figure(figsize=(10, 2.6 + 0.3 * len(platforms)), layout="constrained")
+    adherence, engagement = figure.subplots(2, 1, height_ratios=[0.3 * len(platforms) + 0.6, 2.4])
+    cmap = colormaps["RdYlGn"].with_extremes(bad="#f1f3f5")
+    image = adherence.imshow(grid.to_numpy(), aspect="auto", cmap=cmap, vmin=0, vmax=100)
+    for (row, column), value in np.ndenumerate(grid.to_numpy()):
+        if not np.isnan(value):
+            adherence.text(column, row, f"{value:.0f}", ha="center", va="center", fontsize=6.5)
+    adherence.set_yticks(range(len(platforms)), platforms)
+    step = max(1, len(weeks) // 6)
+    adherence.set_xticks(range(0, len(weeks), step), _week_labels(pd.Series(weeks[::step])))
+    adherence.tick_params(length=0, labelsize=8)
+    adherence.set_title(
+        "Adherence: % of the platform's targets met in the ISO week (grey: no targets)",
+        loc="left",
+        fontsize=10,
+    )
+    figure.colorbar(image, ax=adherence, format=PercentFormatter(), pad=0.01)
+    for platform in platforms[:-1]:
+        rows = frame[frame["platform"] == platform].sort_values("week_start")
+        engagement.plot(rows["week_start"], 100 * rows["engagement_rate"], label=platform)
+    engagement.set_ylabel("engagements / impressions", fontsize=9)
     engagement.yaxis.set_major_formatter(PercentFormatter())
-    engagement.set_title("Engagement rate", loc="left")
-    for axes in (adherence, engagement):
-        axes.grid(alpha=0.3)
-    engagement.set_xlabel("ISO week (its Monday)")
+    engagement.set_title("Engagement rate per platform", loc="left", fontsize=10)
+    engagement.legend(fontsize=8, ncols=len(platforms), loc="upper left")
+    engagement.grid(alpha=0.3)
+    engagement.tick_params(labelsize=8)
     return figure
 
 
