@@ -39,12 +39,12 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 import pandas as pd
 import pytest
+from pictures import decoded_png
 
 from nexus_pipelines.ingest import ensure_ingest_tables
 from nexus_pipelines.scorecard import compute_days
 from nexus_pipelines.sql_assets import build_sql_asset, load_declarations
 from nexus_pipelines.warehouse import Warehouse
-from tests.pictures import decoded_png
 
 ITEMS = [
     ("a1", "feature", "platform", "2025-01-06 00:00", "2025-01-10 00:00"),

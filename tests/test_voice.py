@@ -21,6 +21,7 @@ from datetime import date
 
 import dagster as dg
 import pytest
+from pictures import decoded_png
 
 from nexus_pipelines.domains.voice import HOOKS
 from nexus_pipelines.ingest import ensure_ingest_tables
@@ -29,7 +30,6 @@ from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import compute_days
 from nexus_pipelines.sql_assets import WrittenRows, build_sql_asset, load_declarations
 from nexus_pipelines.warehouse import Warehouse
-from tests.pictures import decoded_png
 
 MARCH_SCORES = [(1, 10), (2, 10), (3, 9), (4, 9), (5, 9), (6, 8), (7, 7), (8, 6), (9, 3), (10, 0)]
 SEGMENTS = {1: "smb", 2: "smb", 3: "smb", 4: "enterprise", 5: "enterprise", 6: "smb",

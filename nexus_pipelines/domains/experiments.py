@@ -417,7 +417,7 @@ def build_results_asset(source: Project) -> dg.AssetsDefinition:
                 first_columns=["experiment_id", "variant", "relative_lift", "verdict"],
             )
         results = pd.DataFrame(rows, columns=list(RESULTS_COLUMNS))
-        treatments = results[~results["is_control"]]
+        treatments = results[results["is_control"].eq(False)]  # a bool mask even when empty
         metadata |= {
             "significant_results": int(treatments["is_significant"].eq(True).sum()),
             "experiments_with_srm": int(
