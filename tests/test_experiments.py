@@ -122,6 +122,9 @@ def test_a_small_continuous_metric_by_hand_agrees_with_welchs_test() -> None:
 def test_no_comparison_without_users_or_a_control_rate() -> None:
     assert compare(Sample(1, 1, 1, True), Sample(10, 5, 5, True), ALPHA) is None
     assert compare(Sample(10, 0, 0, True), Sample(10, 5, 5, True), ALPHA) is None
+    # 5 of 50 against 0 of 50: the treatment's mean 0 has variance 0 x 1 / 50 = 0, and the
+    # control's term is multiplied by that mean squared: the lift, -100 %, has no variance
+    assert compare(Sample(50, 5, 5, True), Sample(50, 0, 0, True), ALPHA) is None
 
 
 def test_sample_ratio_mismatch_warns_below_one_in_a_thousand() -> None:

@@ -144,7 +144,8 @@ class Comparison:
 def compare(control: Sample, treatment: Sample, alpha: float) -> Comparison | None:
     """Welch's two-sided t-test of the relative lift on its delta-method variance (gbstats'
     frequentist engine). None when it cannot be computed: fewer than two users in a variant, a
-    control mean of zero, or no variance in either."""
+    control mean of zero, no variance in either, or a relative lift without variance (a
+    treatment with no conversions at all: its term and the control's both vanish)."""
     from scipy import stats  # imported here: scipy costs every code-location load a second
 
     if min(control.users, treatment.users) < 2 or control.mean == 0:
@@ -163,6 +164,8 @@ def compare(control: Sample, treatment: Sample, alpha: float) -> Comparison | No
     lift = difference / m_c
     # delta method for (m_t - m_c) / m_c = m_t / m_c - 1, the means independent
     relative_se = math.sqrt(share_t / m_c**2 + share_c * m_t**2 / m_c**4)
+    if relative_se == 0:
+        return None
     t_statistic = lift / relative_se
     return Comparison(
         absolute_difference=difference,
