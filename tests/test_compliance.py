@@ -1,0 +1,280 @@
+"""Compliance controls on hand-worked records of March 2025 (UTC; the month ends 2025-04-01 00:00).
+
+Data-subject requests, evaluated in the month their deadline falls (30 days from receipt; 90
+when the requester was told of the extension within the first 30):
+  r1 received 02-01, closed 03-04 (day 31), no extension: deadline 03-03 -> fails
+  r2 received 2024-12-31, told 01-20 (day 20), closed 03-25 (day 84): deadline 03-31 -> passes
+  r3 received 02-05, told 03-10 (day 33, too late to extend), closed 03-20: deadline 03-07 -> fails
+  r4 received 02-20, open: deadline 03-22 -> fails
+  r5 received 03-15, open: deadline 04-14, not yet due -> not evaluated
+  r6 received 03-01, closed 03-05: deadline 03-31 -> passes
+  r7 received 2024-12-15, told 2025-01-05, closed 03-20 (day 95): deadline 03-15 -> fails
+  -> 6 evaluated, 2 passing = 33.33 % < 100: fail.
+Consent: user 1 analytics processed 03-10 under a consent of 01-01 -> passes; user 2
+  marketing_email processed 03-12, consent withdrawn 03-01 -> fails; user 3 analytics processed
+  03-05 without any consent -> fails; user 1 marketing_email processed 02-10: not March.
+  -> 3 evaluated, 1 passing: fail.
+Retention (usage_events kept 30 days): snapshot 03-10 oldest 02-15 (limit 02-08) passes; snapshot
+  03-20 oldest 02-15 (limit 02-18) fails -> 1 failing > max 0: fail.
+Vulnerabilities, evaluated in the month their SLA ends: v1 critical found 03-16, open 16 days at
+  the month's end (SLA 15, ended 03-31) -> fails; v2 critical found 03-17: its SLA ends 04-01 ->
+  April; v3 high 02-10 -> 03-05 (23 of 30 days) passes; v4 low 2024-10-01 -> 03-01 (151 of 180,
+  SLA ends 03-30) passes -> 3 evaluated, 2 passing = 66.67 % < 95: fail.
+Patch: h1's last March snapshot (03-31) supported (its 03-01 one not), h2 supported -> 2/2: pass.
+Access reviews due 03-31: a1 done 03-31 15:00 passes, a2 done 04-02 fails -> 50 %: fail.
+Training: t1 due 03-15 done 03-10, t3 due 03-25 done 03-25 pass; t2 due 03-20 never done fails;
+  t4 due 04-05 not due -> 2 of 3 = 66.67 % < 95: fail.
+Policies (grace 30 days: staff hired, and versions effective, before 03-02 count): pol1 v2
+  (effective 01-15) is current; s1 acknowledged it, s4 only v1 -> 1 of 2: fail. s2 hired 03-10
+  (grace), s3 left 02-28, pol2 v1 effective 03-20 (grace): not evaluated.
+Documents (reviewed or issued since 2024-04-01): pol1 v2 01-15 passes, pol2 v1 03-20 passes,
+  proc1 v1 reviewed 2024-02-01 fails -> 2 of 3: fail.
+Evidence for March: every control but patch_status (dsr_timeliness twice) -> 9 of 10: fail.
+Adherence for March: 1 control passing (patch_status) of 10 evaluated = 10 %.
+"""
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from nexus_pipelines.domains import compliance
+from nexus_pipelines.ingest import ensure_ingest_tables
+from nexus_pipelines.project import project
+from nexus_pipelines.scorecard import compute_days
+from nexus_pipelines.sql_assets import build_sql_asset, load_declarations
+from nexus_pipelines.warehouse import Warehouse
+
+MARCH = date(2025, 3, 1)
+RAW = {
+    "data_subject_requests": (
+        "request_id, user_id, request_type, received_at, extension_notified_at, closed_at",
+        [
+            ("r1", 1, "access", "2025-02-01", None, "2025-03-04"),
+            ("r2", 1, "erasure", "2024-12-31", "2025-01-20", "2025-03-25"),
+            ("r3", 2, "access", "2025-02-05", "2025-03-10", "2025-03-20"),
+            ("r4", 2, "portability", "2025-02-20", None, None),
+            ("r5", 3, "access", "2025-03-15", None, None),
+            ("r6", 3, "objection", "2025-03-01", None, "2025-03-05"),
+            ("r7", None, "access", "2024-12-15", "2025-01-05", "2025-03-20"),
+        ],
+    ),
+    "consents": (
+        "consent_id, user_id, purpose, granted_at, withdrawn_at",
+        [
+            ("c1", 1, "analytics", "2025-01-01", None),
+            ("c2", 2, "marketing_email", "2025-01-01", "2025-03-01"),
+            ("c3", 1, "marketing_email", "2025-01-01", None),
+        ],
+    ),
+    "processing_activities": (
+        "user_id, purpose, last_processed_at",
+        [
+            (1, "analytics", "2025-03-10"),
+            (2, "marketing_email", "2025-03-12"),
+            (3, "analytics", "2025-03-05"),
+            (1, "marketing_email", "2025-02-10"),
+        ],
+    ),
+    "retention_policies": (
+        "data_category, retention_days, legal_basis",
+        [("usage_events", 30, "legitimate_interest")],
+    ),
+    "data_inventory": (
+        "snapshot_date, system, data_category, record_count, oldest_record_at",
+        [
+            ("2025-03-10", "warehouse", "usage_events", 100, "2025-02-15"),
+            ("2025-03-20", "warehouse", "usage_events", 100, "2025-02-15"),
+        ],
+    ),
+    "vulnerability_findings": (
+        "finding_id, host_id, cve_id, severity, detected_at, remediated_at",
+        [
+            ("v1", "h1", None, "critical", "2025-03-16", None),
+            ("v2", "h1", None, "critical", "2025-03-17", None),
+            ("v3", "h2", "CVE-2025-1", "high", "2025-02-10", "2025-03-05"),
+            ("v4", "h2", None, "low", "2024-10-01", "2025-03-01"),
+        ],
+    ),
+    "host_patch_levels": (
+        "host_id, snapshot_date, os_version, patch_level, supported",
+        [
+            ("h1", "2025-03-01", "ubuntu 22.04", "p2024.9", False),
+            ("h1", "2025-03-31", "ubuntu 22.04", "p2025.3", True),
+            ("h2", "2025-03-31", "ubuntu 22.04", "p2025.2", True),
+        ],
+    ),
+    "access_reviews": (
+        "review_id, system, reviewer_staff_id, due_on, completed_at",
+        [
+            ("a1", "github", "s1", "2025-03-31", "2025-03-31 15:00"),
+            ("a2", "stripe", "s1", "2025-03-31", "2025-04-02"),
+        ],
+    ),
+    "training_assignments": (
+        "assignment_id, staff_id, course, assigned_at, due_on, completed_at",
+        [
+            ("t1", "s1", "privacy_gdpr", "2025-02-13", "2025-03-15", "2025-03-10"),
+            ("t2", "s1", "security_awareness", "2025-02-18", "2025-03-20", None),
+            ("t3", "s4", "privacy_gdpr", "2025-02-23", "2025-03-25", "2025-03-25 18:00"),
+            ("t4", "s4", "security_awareness", "2025-03-06", "2025-04-05", None),
+        ],
+    ),
+    "controlled_documents": (
+        "document_id, version, title, doc_type, effective_on, last_reviewed_on, "
+        "requires_acknowledgement",
+        [
+            ("pol1", 1, "Privacy policy", "policy", "2024-01-01", "2024-06-01", True),
+            ("pol1", 2, "Privacy policy", "policy", "2025-01-15", "2025-01-15", True),
+            ("pol2", 1, "Security policy", "policy", "2025-03-20", "2025-03-20", True),
+            ("proc1", 1, "Incident procedure", "procedure", "2024-01-01", "2024-02-01", False),
+        ],
+    ),
+    "policy_acknowledgements": (
+        "staff_id, document_id, version, acknowledged_at",
+        [("s1", "pol1", 2, "2025-01-20"), ("s4", "pol1", 1, "2024-06-05")],
+    ),
+    "staff": (
+        "staff_id, role, department, hired_on, left_on",
+        [
+            ("s1", "Legal Compliance Checker", "legal", "2024-01-01", None),
+            ("s2", "Support Responder", "support", "2025-03-10", None),
+            ("s3", "Growth Hacker", "marketing", "2024-01-01", "2025-02-28"),
+            ("s4", "DevOps Automator", "engineering", "2024-06-01", None),
+        ],
+    ),
+}
+CONTROL_IDS = [control.id for control in compliance.load_controls()]
+EVIDENCE = [
+    (f"e{n}", control, "2025-03-01", "2025-04-03", "export")
+    for n, control in enumerate([*CONTROL_IDS, "dsr_timeliness"])
+    if control != "patch_status"
+]
+
+
+def load_raw(warehouse: Warehouse) -> None:
+    with warehouse.get_connection() as connection:
+        ensure_ingest_tables(connection)
+        for table, (columns, rows) in {
+            **RAW,
+            "control_evidence": (
+                "evidence_id, control_id, period_month, collected_at, evidence_type",
+                EVIDENCE,
+            ),
+        }.items():
+            marks = ", ".join(f"${n + 1}" for n in range(len(rows[0])))
+            connection.executemany(
+                f"insert into raw.{table} ({columns}) values ({marks})", [list(r) for r in rows]
+            )
+
+
+def compliance_assets() -> list[dg.AssetsDefinition]:
+    declared = [build_sql_asset(d) for d in load_declarations() if d.domain == "compliance"]
+    return [*declared, *compliance.build_assets(project())]
+
+
+@pytest.fixture
+def march(warehouse: Warehouse) -> tuple[Warehouse, dg.ExecuteInProcessResult]:
+    load_raw(warehouse)
+    result = dg.materialize(
+        compliance_assets(), resources={"warehouse": warehouse}, partition_key="2025-03-01"
+    )
+    assert result.success
+    return warehouse, result
+
+
+def facts(warehouse: Warehouse, control: str) -> dict[str, bool]:
+    with warehouse.get_connection(read_only=True) as connection:
+        rows = connection.execute(
+            "select record_id, passed from ("
+            "select * from compliance.privacy_facts union all by name "
+            "select * from compliance.security_facts union all by name "
+            "select * from compliance.audit_facts) "
+            "where control_id = $control and period_month = $month",
+            {"control": control, "month": MARCH},
+        ).fetchall()
+    return dict(rows)
+
+
+def test_each_control_judges_each_record_by_hand(march) -> None:
+    warehouse, _ = march
+    assert facts(warehouse, "dsr_timeliness") == {
+        "r1": False, "r2": True, "r3": False, "r4": False, "r6": True, "r7": False,
+    }  # fmt: skip
+    assert facts(warehouse, "consent_coverage") == {
+        "1/analytics": True, "2/marketing_email": False, "3/analytics": False,
+    }  # fmt: skip
+    assert facts(warehouse, "data_retention") == {
+        "warehouse/usage_events/2025-03-10": True,
+        "warehouse/usage_events/2025-03-20": False,
+    }
+    assert facts(warehouse, "vulnerability_remediation") == {"v1": False, "v3": True, "v4": True}
+    assert facts(warehouse, "patch_status") == {"h1": True, "h2": True}
+    assert facts(warehouse, "access_reviews") == {"a1": True, "a2": False}
+    assert facts(warehouse, "training_completion") == {"t1": True, "t2": False, "t3": True}
+    assert facts(warehouse, "policy_acknowledgement") == {"s1/pol1/v2": True, "s4/pol1/v2": False}
+    assert facts(warehouse, "documentation_currency") == {
+        "pol1": True, "pol2": True, "proc1": False,
+    }  # fmt: skip
+    evidence = facts(warehouse, "evidence_collection")
+    assert evidence == {control: control != "patch_status" for control in CONTROL_IDS}
+
+
+def test_control_results_rates_and_status_by_hand(march) -> None:
+    warehouse, _ = march
+    with warehouse.get_connection(read_only=True) as connection:
+        rows = connection.execute(
+            "select control_id, evaluated, passing, rate_pct, status, evidence_count "
+            "from compliance.control_results where period_month = $month",
+            {"month": MARCH},
+        ).fetchall()
+    results = {row[0]: row[1:] for row in rows}
+    approx = pytest.approx
+    assert results == {
+        "dsr_timeliness": (6, 2, approx(100 * 2 / 6), "fail", 2),
+        "consent_coverage": (3, 1, approx(100 / 3), "fail", 1),
+        "data_retention": (2, 1, 50.0, "fail", 1),
+        "vulnerability_remediation": (3, 2, approx(200 / 3), "fail", 1),
+        "patch_status": (2, 2, 100.0, "pass", 0),
+        "access_reviews": (2, 1, 50.0, "fail", 1),
+        "training_completion": (3, 2, approx(200 / 3), "fail", 1),
+        "policy_acknowledgement": (2, 1, 50.0, "fail", 1),
+        "documentation_currency": (3, 2, approx(200 / 3), "fail", 1),
+        "evidence_collection": (10, 9, 90.0, "fail", 1),
+    }
+
+
+def test_each_control_is_a_check_with_its_evidence(march) -> None:
+    _, result = march
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert set(CONTROL_IDS) <= set(checks)
+    dsr = checks["dsr_timeliness"]
+    assert not dsr.passed and dsr.severity == dg.AssetCheckSeverity.ERROR
+    assert dsr.metadata["failing_record_ids"].value == "r1, r3, r4, r7"
+    assert dsr.metadata["rate_pct"].value == pytest.approx(33.33)
+    assert dsr.metadata["threshold"].value == "100 %"
+    assert dsr.asset_key == dg.AssetKey(["compliance", "privacy_facts"])
+    patch = checks["patch_status"]
+    assert patch.passed and patch.severity == dg.AssetCheckSeverity.WARN
+    assert patch.metadata["failing_record_ids"].value == "none"
+    vulns = checks["vulnerability_remediation"]
+    assert vulns.metadata["failing_record_ids"].value == "v1"
+    assert checks["data_retention"].metadata["threshold"].value == "at most 0 failing"
+
+
+def test_adherence_scores_the_latest_complete_month(march) -> None:
+    """03-30: February is the latest complete month, never evaluated -> no data; 03-31 (March's
+    last day) and 04-01: 1 passing of 10 = 10 % (missed, target > 98)."""
+    warehouse, _ = march
+    with warehouse.get_connection(read_only=True) as connection:
+        days = compute_days(connection, date(2025, 3, 30), date(2025, 4, 1))
+    scored = {
+        row.as_of: (row.value, row.status)
+        for row in days
+        if row.metric == "regulatory_adherence_pct"
+    }
+    assert scored == {
+        "2025-03-30": (None, "no data"),
+        "2025-03-31": (pytest.approx(10.0), "missed"),
+        "2025-04-01": (pytest.approx(10.0), "missed"),
+    }
