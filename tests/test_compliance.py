@@ -41,6 +41,7 @@ import pytest
 from nexus_pipelines.domains import compliance
 from nexus_pipelines.ingest import ensure_ingest_tables
 from nexus_pipelines.project import project
+from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import compute_days
 from nexus_pipelines.sql_assets import build_sql_asset, load_declarations
 from nexus_pipelines.warehouse import Warehouse
@@ -278,3 +279,44 @@ def test_adherence_scores_the_latest_complete_month(march) -> None:
         "2025-03-31": (pytest.approx(10.0), "missed"),
         "2025-04-01": (pytest.approx(10.0), "missed"),
     }
+
+
+def report_section(report: str, title: str) -> list[str]:
+    lines = report.splitlines()
+    start = lines.index(f"## {title}") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return [line for line in lines[start:end] if line]
+
+
+def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> None:
+    """March: 10 % overall; Security 1 of 3 (patch_status) = 33.33 %, Privacy and Audit readiness
+    0. The error-severity failures come first, with their failing ids. Open requests: r4
+    (deadline 03-22) and r5 (04-14), counted from the latest request event (r2 closed 03-25):
+    -3 (overdue) and 20 days."""
+    warehouse, _ = march
+    [report_asset] = [a for a in build_report_assets() if a.key.path[0] == "compliance"]
+    result = dg.materialize([report_asset], resources={"warehouse": warehouse})
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    report = event.materialization.metadata["report"].value
+    assert report_section(report, "Regulatory adherence, latest month (target > 98 %)") == [
+        "**10.00** %"
+    ]
+    assert report_section(report, "Adherence per area")[2:] == [
+        "| 2025-03-01 | Audit readiness | 0 | 4 | 0.00 |",
+        "| 2025-03-01 | Privacy | 0 | 3 | 0.00 |",
+        "| 2025-03-01 | Security | 1 | 3 | 33.33 |",
+    ]
+    failing = report_section(report, "Failing controls, with evidence")[2:]
+    assert [row.split(" | ")[0] for row in failing][:4] == [
+        "| consent_coverage",
+        "| data_retention",
+        "| dsr_timeliness",
+        "| vulnerability_remediation",
+    ]
+    assert failing[2].endswith("| r1, r3, r4, r7 |")
+    assert "Legal Compliance Checker" in failing[2]
+    assert report_section(report, "Data-subject requests open and due")[2:] == [
+        "| r4 | portability | 2025-02-20 | no | 2025-03-22 | -3 |",
+        "| r5 | access | 2025-03-15 | no | 2025-04-14 | 20 |",
+    ]
