@@ -29,7 +29,9 @@ Policies (grace 30 days: staff hired, and versions effective, before 03-02 count
   (grace), s3 left 02-28, pol2 v1 effective 03-20 (grace): not evaluated.
 Documents (reviewed or issued since 2024-04-01): pol1 v2 01-15 passes, pol2 v1 03-20 passes,
   proc1 v1 reviewed 2024-02-01 fails -> 2 of 3: fail.
-Evidence for March: every control but patch_status (dsr_timeliness twice) -> 9 of 10: fail.
+Evidence for February, collected 03-05 (due by March's end): every control but patch_status
+  (its comes 04-03, too late; dsr_timeliness has two) -> 9 of 10: fail. evidence_count
+  (collected in March): 2 for dsr_timeliness, 0 for patch_status, 1 for the others.
 Adherence for March: 1 control passing (patch_status) of 10 evaluated = 10 %.
 """
 
@@ -147,10 +149,10 @@ RAW = {
 }
 CONTROL_IDS = [control.id for control in compliance.load_controls()]
 EVIDENCE = [
-    (f"e{n}", control, "2025-03-01", "2025-04-03", "export")
+    (f"e{n}", control, "2025-02-01", "2025-03-05", "export")
     for n, control in enumerate([*CONTROL_IDS, "dsr_timeliness"])
     if control != "patch_status"
-]
+] + [("late", "patch_status", "2025-02-01", "2025-04-03", "export")]  # after March: too late
 
 
 def load_raw(warehouse: Warehouse) -> None:

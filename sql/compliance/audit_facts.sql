@@ -6,7 +6,8 @@
 --   versions have new_hire_grace_days (compliance.controls) before they count;
 -- documentation_currency: each controlled document's version current at the month's end,
 --   passing when reviewed (or issued) within review_months before it;
--- evidence_collection: each control (compliance.controls), passing with evidence for the month.
+-- evidence_collection: each control (compliance.controls), passing when the evidence for the month
+--   before was collected by the month's end (a period's evidence is gathered after it closes).
 with
 months as (
     select
@@ -118,12 +119,15 @@ evidence as (
         controls.control_id as record_id,
         count(collected.evidence_id) > 0 as passed,
         if(passed, count(collected.evidence_id)::varchar || ' pieces of evidence', 'no evidence')
+        || ' for ' || strftime(months.period_month - interval 1 month, '%Y-%m')
             as reason,
     from months
     cross join compliance.controls as controls
     left join raw.control_evidence as collected
         on controls.control_id = collected.control_id
-        and months.period_month = collected.period_month
+        -- a period's evidence is gathered after it closes: the month before is due by this one's end
+        and collected.period_month = (months.period_month - interval 1 month)::date
+        and collected.collected_at < months.ends_at
     group by months.period_month, controls.control_id
 )
 

@@ -34,11 +34,12 @@ tallies as (
 
 evidence as (
     select
-        period_month,
+        date_trunc('month', collected_at at time zone $reporting_timezone)::date as period_month,
         control_id,
         count(*) as evidence_count,
     from raw.control_evidence
-    where period_month in (select period_month from months)
+    where collected_at >= $window_start
+        and collected_at < $window_end
     group by all
 ),
 
