@@ -187,6 +187,10 @@ def march(warehouse: Warehouse) -> tuple[Warehouse, dg.ExecuteInProcessResult]:
 
 
 def facts(warehouse: Warehouse, control: str) -> dict[str, bool]:
+    return facts_in(warehouse, control, MARCH)
+
+
+def facts_in(warehouse: Warehouse, control: str, month: date) -> dict[str, bool]:
     with warehouse.get_connection(read_only=True) as connection:
         rows = connection.execute(
             "select record_id, passed from ("
@@ -194,7 +198,7 @@ def facts(warehouse: Warehouse, control: str) -> dict[str, bool]:
             "select * from compliance.security_facts union all by name "
             "select * from compliance.audit_facts) "
             "where control_id = $control and period_month = $month",
-            {"control": control, "month": MARCH},
+            {"control": control, "month": month},
         ).fetchall()
     return dict(rows)
 
@@ -322,3 +326,20 @@ def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> 
         "| r4 | portability | 2025-02-20 | no | 2025-03-22 | -3 |",
         "| r5 | access | 2025-03-15 | no | 2025-04-14 | 20 |",
     ]
+
+
+def test_no_evidence_is_owed_for_a_period_before_the_records_begin(warehouse: Warehouse) -> None:
+    """February would judge January's evidence, but the first period with evidence is February:
+    nothing is owed, so evidence_collection is not evaluated (not 10 failures)."""
+    load_raw(warehouse)
+    result = dg.materialize(
+        compliance_assets(), resources={"warehouse": warehouse}, partition_key="2025-02-01"
+    )
+    assert result.success
+    assert facts_in(warehouse, "evidence_collection", date(2025, 2, 1)) == {}
+    with warehouse.get_connection(read_only=True) as connection:
+        [(status,)] = connection.execute(
+            "select status from compliance.control_results "
+            "where control_id = 'evidence_collection' and period_month = '2025-02-01'"
+        ).fetchall()
+    assert status == "not evaluated"

@@ -128,6 +128,8 @@ evidence as (
         -- a period's evidence is gathered after it closes: the month before is due by this one's end
         and collected.period_month = (months.period_month - interval 1 month)::date
         and collected.collected_at < months.ends_at
+    -- no evidence is owed for a period before the first one collected (before the records begin)
+    where months.period_month > (select min(period_month) from raw.control_evidence)
     group by months.period_month, controls.control_id
 )
 
