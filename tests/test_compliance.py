@@ -322,6 +322,13 @@ def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> 
     ]
     assert failing[2].endswith("| r1, r3, r4, r7 |")
     assert "Legal Compliance Checker" in failing[2]
+    last_passed = report_section(report, "When each control last passed")
+    assert "| patch_status | Security | Infrastructure Maintainer | pass | 2025-03-01 |  |" in (
+        last_passed
+    )
+    assert "| dsr_timeliness | Privacy | Legal Compliance Checker | fail |  | 2025-03-01 |" in (
+        last_passed
+    )
     assert report_section(report, "Data-subject requests open and due")[2:] == [
         "| r4 | portability | 2025-02-20 | no | 2025-03-22 | -3 |",
         "| r5 | access | 2025-03-15 | no | 2025-04-14 | 20 |",
