@@ -8,7 +8,7 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 from dagster import BetaWarning
 
 if TYPE_CHECKING:
+    import duckdb
+
+    from nexus_pipelines.erasure import ErasurePlan
     from nexus_pipelines.runner import MaterializeSummary
 
 from nexus_pipelines.contract import REFERENCE_PATH, render_reference, write_reference
@@ -118,6 +121,58 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return status or scorecard
 
 
+def _erase_or_purge(
+    plans_of: Callable[[duckdb.DuckDBPyConnection], list[ErasurePlan]], dry_run: bool, what: str
+) -> int:
+    """List what the plans remove; unless a dry run, remove it (holding the ingest lock, so no
+    file loads meanwhile), log it and rebuild every derived table from the raw data left."""
+    from nexus_pipelines.erasure import erasure_salt, execute, new_run_id
+    from nexus_pipelines.ingest import ingest_lock
+    from nexus_pipelines.runner import _default_range, materialize_everything
+    from nexus_pipelines.warehouse import Warehouse
+
+    settings = load_settings()
+    if not settings.duckdb_path.exists():
+        print(f"No warehouse at {settings.duckdb_path}.", file=sys.stderr)
+        return 2
+    if dry_run:
+        with Warehouse().get_connection(read_only=True) as connection:
+            plans = plans_of(connection)
+    else:
+        erasure_salt()  # refused before anything is touched
+        run_id = new_run_id()
+        # what the removed rows covered: the rebuild must rewrite those partitions too
+        first_day, last_day = _default_range()
+        with ingest_lock(settings), Warehouse().get_connection() as connection:
+            plans = plans_of(connection)
+            for plan in plans:
+                execute(connection, plan, run_id)
+    for plan in plans:
+        verb = "Would remove" if dry_run else "Removed"
+        print(f"{verb} for {plan.request_id} ({plan.rows_removed} rows):")
+        print("\n".join(plan.lines()))
+    if dry_run:
+        print(f"Dry run: nothing changed; run without --dry-run to {what}.")
+        return 0
+    print(f"Logged as run {run_id} in ingest.erasure_log; rebuilding the derived tables.")
+    return _report(materialize_everything(first_day, last_day, ingest=False))
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from nexus_pipelines.erasure import plan_erasure
+
+    return _erase_or_purge(
+        lambda connection: [plan_erasure(connection, args.request)], args.dry_run, "erase"
+    )
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from nexus_pipelines.erasure import plan_purge
+
+    on = args.on or datetime.now(UTC).date()
+    return _erase_or_purge(lambda connection: plan_purge(connection, on), args.dry_run, "purge")
+
+
 def cmd_contract_docs(args: argparse.Namespace) -> int:
     if args.check:
         current = REFERENCE_PATH.read_text(encoding="utf-8") if REFERENCE_PATH.exists() else ""
@@ -212,6 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--code-port", type=int, default=4000)
     deploy.add_argument("--ui-port", type=int, default=3000)
     deploy.set_defaults(handler=cmd_deploy)
+
+    erase = commands.add_parser(
+        "erase", help="carry out an erasure request (GDPR Art. 17) and rebuild what it fed"
+    )
+    erase.add_argument("--request", required=True, help="raw.data_subject_requests request_id")
+    erase.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    erase.set_defaults(handler=cmd_erase)
+
+    purge = commands.add_parser(
+        "purge", help="delete records past their retention period (monthly) and rebuild"
+    )
+    purge.add_argument("--on", type=_date, help="the purge day (default: today, UTC)")
+    purge.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    purge.set_defaults(handler=cmd_purge)
 
     docs = commands.add_parser("contract-docs", help="regenerate docs/raw-data-contract.md")
     docs.add_argument("--check", action="store_true", help="fail if the document is stale")

@@ -30,7 +30,11 @@ TEMPORAL_TYPES = {"DATE", "TIMESTAMPTZ"}
 NUMERIC_TYPES = {"BIGINT", "INTEGER", "DOUBLE", "MONEY"}
 _COLUMN_FIELDS = {
     *("name", "type", "nullable", "meaning", "min", "max", "allowed", "future_ok", "default"),
+    "identifies_user",
 }
+# How a column names a person (GDPR Art. 17): the row of an `owner` column's user is that user's
+# data and is deleted on erasure; a `mention` (nullable) is emptied, the row belonging to another.
+IDENTIFIES_USER = ("owner", "mention")
 DERIVED_KEY_TYPES = {"BIGINT", "VARCHAR"}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -57,6 +61,7 @@ class Column:
     optional: bool = False
     default: str | None = None
     derived_from: tuple[str, ...] = ()
+    identifies_user: str | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -88,6 +93,10 @@ class Table:
     def qualified_name(self) -> str:
         return f"{RAW_SCHEMA}.{self.name}"
 
+    def user_columns(self, kind: str) -> list[str]:
+        """The columns that identify a user as `kind` (owner or mention)."""
+        return [column.name for column in self.columns if column.identifies_user == kind]
+
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
 
@@ -115,6 +124,13 @@ def _parse_column(table: str, raw: dict) -> Column:
         raise ValueError(f"{where}.{name}: future_ok only applies to dates and timestamps")
     allowed = tuple(str(value) for value in raw["allowed"]) if raw.get("allowed") else None
     nullable = bool(raw.get("nullable", False))
+    identifies = raw.get("identifies_user")
+    if identifies is not None and identifies not in IDENTIFIES_USER:
+        raise ValueError(f"{where}.{name}: identifies_user is one of {list(IDENTIFIES_USER)}")
+    if identifies and kind != "BIGINT":
+        raise ValueError(f"{where}.{name}: identifies_user applies to user ids (BIGINT)")
+    if identifies == "mention" and not nullable:
+        raise ValueError(f"{where}.{name}: a mention is emptied on erasure, so it is nullable")
     default, derived_from = raw.get("default"), ()
     if isinstance(default, dict):
         if set(default) != {"hash_of"} or not default["hash_of"]:
@@ -146,6 +162,7 @@ def _parse_column(table: str, raw: dict) -> Column:
         optional="default" in raw,
         default=default,
         derived_from=derived_from,
+        identifies_user=identifies,
     )
 
 
@@ -182,6 +199,8 @@ def parse_contract(document: dict, source: Path = CONTRACT_PATH) -> dict[str, Ta
             raise ValueError(f"{source.name}: {name} key {list(key)} names unknown columns")
         if any(column.nullable for column in columns if column.name in key):
             raise ValueError(f"{source.name}: {name} has a nullable key column")
+        if any(column.identifies_user == "mention" for column in columns if column.name in key):
+            raise ValueError(f"{source.name}: {name} has a key column that is a mention")
         _check_defaults(f"{source.name}: {name}", columns, key)
         domain = validate_identifier(spec["domain"], f"{source.name}: {name}.domain")
         if domain not in owners:
@@ -217,7 +236,15 @@ def _rule_text(column: Column) -> str:
         rules.append(
             "not before founding" if column.future_ok else "not before founding, not in the future"
         )
+    if column.identifies_user:
+        rules.append(_ERASURE_TEXT[column.identifies_user])
     return "; ".join(rules)
+
+
+_ERASURE_TEXT = {
+    "owner": "identifies a user: the row is erased with them",
+    "mention": "names a user: emptied when they are erased",
+}
 
 
 def render_reference(tables: dict[str, Table] | None = None) -> str:
@@ -246,6 +273,10 @@ def render_reference(tables: dict[str, Table] | None = None) -> str:
         f"- Money is a decimal in the deployment's currency with at most {MONEY_SCALE} decimals;",
         "  a value with more (`12.345`) is quarantined, never rounded.",
         "- A row whose key is already loaded replaces the old row.",
+        "- Columns that identify a user are marked in `checks`: `nexus erase` deletes the rows",
+        "  they own and empties the columns that only name them; a later file's rows of an",
+        "  erased user are skipped (counted as suppressed), so a re-sent export cannot restore",
+        "  them.",
         "",
         "| table | domain | owner | key | one row is |",
         "|---|---|---|---|---|",

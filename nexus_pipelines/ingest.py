@@ -25,7 +25,8 @@ Per file, in order:
    header); a quoted value spanning lines or a blank line before a record the reader rejected
    shifts them by those lines. Then empty values of optional columns take their defaults.
 4. In one transaction: delete the keys being replaced, insert the surviving rows (the last row of
-   a key in the file wins; earlier ones count as duplicates), write quarantine and log rows.
+   a key in the file wins; earlier ones count as duplicates; the rows of an erased user are
+   skipped as suppressed, nexus_pipelines.erasure), write quarantine and log rows.
 
 The file is read through the handle it was hashed from (`/dev/fd/<n>`), never by its name: DuckDB
 expands `*`, `?` and `[...]` in a name, which would read its neighbours or another file instead.
@@ -59,6 +60,13 @@ from nexus_pipelines.contract import (
     Table,
     load_contract,
 )
+from nexus_pipelines.erasure import (
+    SUPPRESSION_TABLE,
+    ensure_erasure_tables,
+    erasure_salt,
+    has_erased_subjects,
+    subject_hash_sql,
+)
 from nexus_pipelines.settings import Settings
 from nexus_pipelines.warehouse import transaction
 
@@ -67,7 +75,7 @@ SUFFIXES = (".csv", ".parquet")
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", "~")
 STATUSES = ("loaded", "rejected", "skipped")  # skipped files are reported, not logged
 LOCK_SUFFIX = ".ingest.lock"
-COUNTS = ("rows_in", "loaded", "quarantined", "duplicates", "replaced")
+COUNTS = ("rows_in", "loaded", "quarantined", "duplicates", "suppressed", "replaced")
 
 _HEADER_LIMIT = 1 << 20  # a CSV header line longer than this is not a header
 _VALUE_LIMIT = 1000  # characters of an offending value kept in ingest.quarantine
@@ -98,9 +106,10 @@ _ISSUES = "_nexus_issues"
 _BAD = "_nexus_bad"
 _VALID = "_nexus_valid"
 _DUPLICATES = "_nexus_duplicates"
+_SUPPRESSED = "_nexus_suppressed"
 _REJECT_ERRORS = "_nexus_reject_errors"
 _REJECT_SCANS = "_nexus_reject_scans"
-_TEMP_TABLES = (_STAGE, _ISSUES, _BAD, _DUPLICATES, _REJECT_ERRORS, _REJECT_SCANS)
+_TEMP_TABLES = (_STAGE, _ISSUES, _BAD, _DUPLICATES, _SUPPRESSED, _REJECT_ERRORS, _REJECT_SCANS)
 
 INGESTION_LOG_DDL = """
 create table if not exists ingest.ingestion_log (
@@ -147,7 +156,8 @@ _READER_REASONS = {
 
 @dataclass
 class FileResult:
-    """Outcome of one file; always rows_in = loaded + quarantined + duplicates."""
+    """Outcome of one file; always rows_in = loaded + quarantined + duplicates + suppressed
+    (rows of an erased user, nexus_pipelines.erasure)."""
 
     path: Path
     table: str | None
@@ -157,6 +167,7 @@ class FileResult:
     loaded: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    suppressed: int = 0
     replaced: int = 0
     error: str | None = None  # why it was rejected or skipped
     moved_to: Path | None = None  # where a rejected file now lives
@@ -347,7 +358,12 @@ def ensure_ingest_tables(connection: duckdb.DuckDBPyConnection) -> None:
     for table in load_contract().values():
         connection.execute(table.ddl())
     connection.execute(INGESTION_LOG_DDL)
+    # added with erasure: a warehouse logged before it has the column added, its rows 0
+    connection.execute(
+        "alter table ingest.ingestion_log add column if not exists suppressed BIGINT default 0"
+    )
     connection.execute(QUARANTINE_DDL)
+    ensure_erasure_tables(connection)
 
 
 def _drop_temp_objects(connection: duckdb.DuckDBPyConnection) -> None:
@@ -727,6 +743,7 @@ def _load(
     casts: dict[str, str],
     settings: Settings,
     now: datetime,
+    salt: str | None,
 ) -> None:
     """Validate the staged file and write it, its quarantine and its log row in one transaction."""
     table = load_contract()[result.table or ""]
@@ -749,6 +766,7 @@ def _load(
             f" (first at row {first_row}, column {first_column}); export it as UTF-8"
         )
     _fill_defaults(connection, table)
+    _suppress_erased(connection, table, salt)
     keys = ", ".join(f'"{key}"' for key in table.key)
     columns = ", ".join(f'"{name}"' for name in table.column_names)
     connection.execute(
@@ -758,6 +776,7 @@ def _load(
     connection.execute(
         f"create or replace temp view {_VALID} as"
         f" select * from {_STAGE} anti join {_BAD} using (_row)"
+        f" anti join {_SUPPRESSED} using (_row)"
     )
     # Latest wins inside the file: every earlier row of a repeated key is a duplicate.
     connection.execute(
@@ -768,6 +787,7 @@ def _load(
     result.rows_in = staged + unreadable
     result.quarantined = _scalar(connection, f"select count(*) from {_BAD}") + unreadable
     result.duplicates = _scalar(connection, f"select count(*) from {_DUPLICATES}")
+    result.suppressed = _scalar(connection, f"select count(*) from {_SUPPRESSED}")
     # the raw table's upsert, the quarantine and the log: all of a file or none of it
     with transaction(connection):
         if _scalar(connection, f"select exists (select 1 from {table.qualified_name})"):
@@ -790,11 +810,37 @@ def _load(
         _write_log(connection, result, label, started_at)
 
 
+def _suppress_erased(connection: duckdb.DuckDBPyConnection, table: Table, salt: str | None) -> None:
+    """Skip the rows an erased user owns and empty the columns that only mention one, before
+    anything is written: their issues are dropped too, so the quarantine keeps none of their
+    values. `salt` is None when no user was ever erased."""
+    connection.execute(f"create or replace temp table {_SUPPRESSED} (_row BIGINT)")
+    owners, mentions = table.user_columns("owner"), table.user_columns("mention")
+    if salt is None or not (owners or mentions):
+        return
+
+    def erased(name: str) -> str:
+        column = f'"{name}"'
+        return f"{subject_hash_sql(column)} in (select subject_hash from {SUPPRESSION_TABLE})"
+
+    if owners:
+        connection.execute(
+            f"insert into {_SUPPRESSED} select _row from {_STAGE}"
+            f" where {' or '.join(erased(name) for name in owners)}",
+            [salt] * len(owners),
+        )
+        connection.execute(f"delete from {_ISSUES} where _row in (select _row from {_SUPPRESSED})")
+    for name in mentions:
+        connection.execute(f'update {_STAGE} set "{name}" = NULL where {erased(name)}', [salt])
+
+
 def _write_log(
     connection: duckdb.DuckDBPyConnection, result: FileResult, label: str, started_at: datetime
 ) -> None:
     connection.execute(
-        "insert into ingest.ingestion_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into ingest.ingestion_log (file_path, table_name, sha256, status,"
+        f" {', '.join(COUNTS)}, error, started_at, finished_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             label,
             result.table,
@@ -848,6 +894,7 @@ def _ingest_file(
     landing_dir: Path,
     settings: Settings,
     now: datetime,
+    salt: str | None,
 ) -> FileResult:
     started_at = datetime.now(UTC)
     label = _label(path, landing_dir)
@@ -878,7 +925,7 @@ def _ingest_file(
                 casts = stage(connection, handle, label, load_contract()[table])
         except OSError as error:
             raise _Rejected(f"{label} cannot be read: {error.strerror or error}") from error
-        _load(connection, result, label, started_at, casts, settings, now)
+        _load(connection, result, label, started_at, casts, settings, now, salt)
     except _Rejected as rejection:
         result = FileResult(
             path=path, table=table, sha256=result.sha256, status="rejected", error=str(rejection)
@@ -906,6 +953,11 @@ def ingest_files(
         now = now.replace(tzinfo=UTC)
     with ingest_lock(settings):
         ensure_ingest_tables(connection)
+        # refused without the salt once a user was erased: their rows would come back
+        salt = erasure_salt() if has_erased_subjects(connection) else None
         return IngestReport(
-            [_ingest_file(connection, Path(path), landing_dir, settings, now) for path in paths]
+            [
+                _ingest_file(connection, Path(path), landing_dir, settings, now, salt)
+                for path in paths
+            ]
         )

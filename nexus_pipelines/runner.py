@@ -78,13 +78,14 @@ def ingest_landing(
 
 def ingest_lines(report: IngestReport, every_file: bool) -> list[str]:
     """What the terminal shows of an ingest: each file (or only the rejected ones), then the
-    totals, which always add up: rows in = loaded + quarantined + duplicates."""
+    totals, which always add up: rows in = loaded + quarantined + duplicates + suppressed."""
     lines = []
     for result in report.files:
         if every_file or result.status == "rejected":
             lines.append(
                 f"{result.status:<8} {result.path}: {result.rows_in} in, {result.loaded} loaded, "
-                f"{result.quarantined} quarantined, {result.duplicates} duplicates"
+                f"{result.quarantined} quarantined, {result.duplicates} duplicates, "
+                f"{result.suppressed} suppressed"
                 + (f"\n         {result.error}" if result.error else "")
             )
     count = Counter(result.status for result in report.files)
@@ -94,7 +95,8 @@ def ingest_lines(report: IngestReport, every_file: bool) -> list[str]:
         f"{sum(r.rows_in for r in report.files):,} rows in, "
         f"{sum(r.loaded for r in report.files):,} loaded, "
         f"{sum(r.quarantined for r in report.files):,} quarantined, "
-        f"{sum(r.duplicates for r in report.files):,} duplicates"
+        f"{sum(r.duplicates for r in report.files):,} duplicates, "
+        f"{sum(r.suppressed for r in report.files):,} suppressed"
     )
     return lines
 
