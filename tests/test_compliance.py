@@ -29,10 +29,26 @@ Policies (grace 30 days: staff hired, and versions effective, before 03-02 count
   (grace), s3 left 02-28, pol2 v1 effective 03-20 (grace): not evaluated.
 Documents (reviewed or issued since 2024-04-01): pol1 v2 01-15 passes, pol2 v1 03-20 passes,
   proc1 v1 reviewed 2024-02-01 fails -> 2 of 3: fail.
+Cross-border transfers, each under way on a day of March (started before 04-01, not ended
+  before 03-01): x1 SCCs passes, x2 safeguard none fails, x3 (started 03-31) nothing recorded
+  fails, x6 derogation (ended 03-01, its last day) passes; x4 ended 02-28 and x5 starts 04-01:
+  not evaluated -> 2 of 4 = 50 % < 100: fail, evidence x2, x3.
+Regulatory obligations, evaluated when due in March or due earlier and not met by 03-01: o1 due
+  03-10 met 03-05 passes; o2 due 03-20 met 03-25 (late) fails; o3 due 02-15 never met fails
+  (overdue); o5 due 03-31 met 04-02 (after the month's end) fails; o4 (due 01-31, met 02-10,
+  before March), o8 (due 04-01) and o10 (waived) are not evaluated -> 1 of 4 = 25 %: fail.
+Deadlines as of March's last day (03-31), open ones only: overdue o3 (days_left 02-15 - 03-31 =
+  -44) and o5 (0: due that day, met only on 04-02); due in the next 90 days, days_left 1 to 90
+  inclusive: o9 (04-15, 15) and o6 (06-29: 30 + 31 + 29 = 90); o7 (06-30, 91) is not listed,
+  nor o8 (due 04-01 but met 03-28).
 Evidence for February, collected 03-05 (due by March's end): every control but patch_status
-  (its comes 04-03, too late; dsr_timeliness has two) -> 9 of 10: fail. evidence_count
+  (its comes 04-03, too late; dsr_timeliness has two) -> 11 of 12: fail. evidence_count
   (collected in March): 2 for dsr_timeliness, 0 for patch_status, 1 for the others.
-Adherence for March: 1 control passing (patch_status) of 10 evaluated = 10 %.
+Adherence for March: 1 control passing (patch_status) of 12 evaluated = 8.33 %.
+Erasures executed in March (ingest.erasure_log): request r2, one run on 03-26 touching users (1
+  row), events (5), consents (2) and data_subject_requests (1 value emptied) -> 1 request, 4
+  tables, 8 rows removed, 1 value emptied; the retention purge ran on 04-01 00:30 UTC (April):
+  none in March.
 """
 
 from datetime import date
@@ -137,6 +153,37 @@ RAW = {
         "staff_id, document_id, version, acknowledged_at",
         [("s1", "pol1", 2, "2025-01-20"), ("s4", "pol1", 1, "2024-06-05")],
     ),
+    "data_transfers": (
+        "transfer_id, recipient, destination_country, data_category, safeguard, started_on, "
+        "ended_on",
+        [
+            ("x1", "Cloud host", "US", "account_data", "sccs", "2024-06-01", None),
+            ("x2", "Labeller", "PH", "support_conversations", "none", "2025-02-01", None),
+            ("x3", "Lead vendor", "US", "marketing_contacts", None, "2025-03-31", None),
+            ("x4", "Old SMS provider", "BR", "account_data", "none", "2024-01-01", "2025-02-28"),
+            ("x5", "Reseller", "JP", "billing_records", "adequacy_decision", "2025-04-01", None),
+            ("x6", "Agent", "SG", "billing_records", "derogation", "2024-01-01", "2025-03-01"),
+        ],
+    ),
+    "regulatory_obligations": (
+        "obligation_id, regulation, requirement, due_on, status, met_on, jurisdiction, "
+        "effective_on, owner",
+        [
+            (*obligation, "EU", "2025-01-01", "Legal Compliance Checker")
+            for obligation in [
+                ("o1", "GDPR", "ROPA review", "2025-03-10", "met", "2025-03-05"),
+                ("o2", "SOC 2", "Risk assessment", "2025-03-20", "met", "2025-03-25"),
+                ("o3", "PCI DSS 4.0", "ASV scan", "2025-02-15", "open", None),
+                ("o4", "UK GDPR", "ICO fee", "2025-01-31", "met", "2025-02-10"),
+                ("o5", "CCPA/CPRA", "Privacy policy update", "2025-03-31", "met", "2025-04-02"),
+                ("o6", "EU AI Act", "AI inventory", "2025-06-29", "open", None),
+                ("o7", "EU AI Act", "AI content marking", "2025-06-30", "open", None),
+                ("o8", "NIS2", "Risk measures review", "2025-04-01", "met", "2025-03-28"),
+                ("o9", "EU Data Act", "Data access", "2025-04-15", "in_progress", None),
+                ("o10", "CCPA/CPRA", "Request metrics", "2025-03-15", "waived", None),
+            ]
+        ],
+    ),
     "staff": (
         "staff_id, role, department, hired_on, left_on",
         [
@@ -153,6 +200,13 @@ EVIDENCE = [
     for n, control in enumerate([*CONTROL_IDS, "dsr_timeliness"])
     if control != "patch_status"
 ] + [("late", "patch_status", "2025-02-01", "2025-04-03", "export")]  # after March: too late
+ERASURE_LOG = [  # run, request, reason, subject hash, table, rows removed, values emptied, when
+    ("run1", "r2", "erasure", "h", "raw.users", 1, 0, "2025-03-26 10:00"),
+    ("run1", "r2", "erasure", "h", "raw.events", 5, 0, "2025-03-26 10:00"),
+    ("run1", "r2", "erasure", "h", "raw.consents", 2, 0, "2025-03-26 10:00"),
+    ("run1", "r2", "erasure", "h", "raw.data_subject_requests", 0, 1, "2025-03-26 10:00"),
+    ("run2", "retention:usage_events", "retention", None, "raw.events", 40, 0, "2025-04-01 00:30"),
+]
 
 
 def load_raw(warehouse: Warehouse) -> None:
@@ -169,6 +223,12 @@ def load_raw(warehouse: Warehouse) -> None:
             connection.executemany(
                 f"insert into raw.{table} ({columns}) values ({marks})", [list(r) for r in rows]
             )
+        connection.executemany(
+            "insert into ingest.erasure_log (run_id, request_id, reason, subject_hash, table_name,"
+            " rows_removed, values_emptied, executed_at, executed_by)"
+            " values ($1, $2, $3, $4, $5, $6, $7, $8, 'test')",
+            [list(row) for row in ERASURE_LOG],
+        )
 
 
 def compliance_assets() -> list[dg.AssetsDefinition]:
@@ -196,7 +256,8 @@ def facts_in(warehouse: Warehouse, control: str, month: date) -> dict[str, bool]
             "select record_id, passed from ("
             "select * from compliance.privacy_facts union all by name "
             "select * from compliance.security_facts union all by name "
-            "select * from compliance.audit_facts) "
+            "select * from compliance.audit_facts union all by name "
+            "select * from compliance.regulatory_facts) "
             "where control_id = $control and period_month = $month",
             {"control": control, "month": month},
         ).fetchall()
@@ -223,6 +284,12 @@ def test_each_control_judges_each_record_by_hand(march) -> None:
     assert facts(warehouse, "documentation_currency") == {
         "pol1": True, "pol2": True, "proc1": False,
     }  # fmt: skip
+    assert facts(warehouse, "cross_border_transfers") == {
+        "x1": True, "x2": False, "x3": False, "x6": True,
+    }  # fmt: skip
+    assert facts(warehouse, "regulatory_deadlines") == {
+        "o1": True, "o2": False, "o3": False, "o5": False,
+    }  # fmt: skip
     evidence = facts(warehouse, "evidence_collection")
     assert evidence == {control: control != "patch_status" for control in CONTROL_IDS}
 
@@ -247,7 +314,9 @@ def test_control_results_rates_and_status_by_hand(march) -> None:
         "training_completion": (3, 2, approx(200 / 3), "fail", 1),
         "policy_acknowledgement": (2, 1, 50.0, "fail", 1),
         "documentation_currency": (3, 2, approx(200 / 3), "fail", 1),
-        "evidence_collection": (10, 9, 90.0, "fail", 1),
+        "cross_border_transfers": (4, 2, 50.0, "fail", 1),
+        "regulatory_deadlines": (4, 1, 25.0, "fail", 1),
+        "evidence_collection": (12, 11, approx(1100 / 12), "fail", 1),
     }
 
 
@@ -267,11 +336,37 @@ def test_each_control_is_a_check_with_its_evidence(march) -> None:
     vulns = checks["vulnerability_remediation"]
     assert vulns.metadata["failing_record_ids"].value == "v1"
     assert checks["data_retention"].metadata["threshold"].value == "at most 0 failing"
+    transfers = checks["cross_border_transfers"]
+    assert not transfers.passed and transfers.severity == dg.AssetCheckSeverity.ERROR
+    assert transfers.asset_key == dg.AssetKey(["compliance", "privacy_facts"])
+    assert transfers.metadata["rate_pct"].value == 50.0
+    assert transfers.metadata["failing_record_ids"].value == "x2, x3"
+    deadlines = checks["regulatory_deadlines"]
+    assert not deadlines.passed and deadlines.severity == dg.AssetCheckSeverity.ERROR
+    assert deadlines.asset_key == dg.AssetKey(["compliance", "regulatory_facts"])
+    assert deadlines.metadata["rate_pct"].value == 25.0
+    assert deadlines.metadata["failing_record_ids"].value == "o2, o3, o5"
+
+
+def test_deadlines_list_overdue_and_the_next_90_days_by_hand(march) -> None:
+    warehouse, _ = march
+    with warehouse.get_connection(read_only=True) as connection:
+        rows = connection.execute(
+            "select obligation_id, state, days_left, overdue from compliance.obligation_deadlines"
+            " where period_month = $month order by due_on",
+            {"month": MARCH},
+        ).fetchall()
+    assert rows == [
+        ("o3", "overdue", -44, 1),
+        ("o5", "overdue", 0, 1),
+        ("o9", "due", 15, 0),
+        ("o6", "due", 90, 0),
+    ]
 
 
 def test_adherence_scores_the_latest_complete_month(march) -> None:
     """03-30: February is the latest complete month, never evaluated -> no data; 03-31 (March's
-    last day) and 04-01: 1 passing of 10 = 10 % (missed, target > 98)."""
+    last day) and 04-01: 1 passing of 12 = 8.33 % (missed, target > 98)."""
     warehouse, _ = march
     with warehouse.get_connection(read_only=True) as connection:
         days = compute_days(connection, date(2025, 3, 30), date(2025, 4, 1))
@@ -282,8 +377,8 @@ def test_adherence_scores_the_latest_complete_month(march) -> None:
     }
     assert scored == {
         "2025-03-30": (None, "no data"),
-        "2025-03-31": (pytest.approx(10.0), "missed"),
-        "2025-04-01": (pytest.approx(10.0), "missed"),
+        "2025-03-31": (pytest.approx(100 / 12), "missed"),
+        "2025-04-01": (pytest.approx(100 / 12), "missed"),
     }
 
 
@@ -295,10 +390,11 @@ def report_section(report: str, title: str) -> list[str]:
 
 
 def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> None:
-    """March: 10 % overall; Security 1 of 3 (patch_status) = 33.33 %, Privacy and Audit readiness
-    0. The error-severity failures come first, with their failing ids. Open requests: r4
-    (deadline 03-22) and r5 (04-14), counted from the latest request event (r2 closed 03-25):
-    -3 (overdue) and 20 days."""
+    """March: 8.33 % overall; Security 1 of 3 (patch_status) = 33.33 %, Privacy, Regulatory and
+    Audit readiness 0. The error-severity failures come first, with their failing ids. Open
+    requests: r4 (deadline 03-22) and r5 (04-14), counted from the latest request event (r2
+    closed 03-25): -3 (overdue) and 20 days. Erasures, overdue obligations and the next 90 days'
+    deadlines as worked out in the module's docstring."""
     warehouse, _ = march
     [report_asset] = [a for a in build_report_assets() if a.key.path[0] == "compliance"]
     result = dg.materialize([report_asset], resources={"warehouse": warehouse})
@@ -306,22 +402,27 @@ def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> 
     [event] = result.get_asset_materialization_events()
     report = event.materialization.metadata["report"].value
     assert report_section(report, "Regulatory adherence, latest month (target > 98 %)") == [
-        "**10.00** %"
+        "**8.33** %"
     ]
     assert report_section(report, "Adherence per area")[2:] == [
         "| 2025-03-01 | Audit readiness | 0 | 4 | 0.00 |",
-        "| 2025-03-01 | Privacy | 0 | 3 | 0.00 |",
+        "| 2025-03-01 | Privacy | 0 | 4 | 0.00 |",
+        "| 2025-03-01 | Regulatory | 0 | 1 | 0.00 |",
         "| 2025-03-01 | Security | 1 | 3 | 33.33 |",
     ]
     failing = report_section(report, "Failing controls, with evidence")[2:]
-    assert [row.split(" | ")[0] for row in failing][:4] == [
+    assert [row.split(" | ")[0] for row in failing][:6] == [
         "| consent_coverage",
+        "| cross_border_transfers",
         "| data_retention",
         "| dsr_timeliness",
+        "| regulatory_deadlines",
         "| vulnerability_remediation",
     ]
-    assert failing[2].endswith("| r1, r3, r4, r7 |")
-    assert "Legal Compliance Checker" in failing[2]
+    assert failing[1].endswith("| x2, x3 |")
+    assert failing[3].endswith("| r1, r3, r4, r7 |")
+    assert failing[4].endswith("| o2, o3, o5 |")
+    assert "Legal Compliance Checker" in failing[3]
     last_passed = report_section(report, "When each control last passed")
     assert "| patch_status | Security | Infrastructure Maintainer | pass | 2025-03-01 |  |" in (
         last_passed
@@ -332,6 +433,46 @@ def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> 
     assert report_section(report, "Data-subject requests open and due")[2:] == [
         "| r4 | portability | 2025-02-20 | no | 2025-03-22 | -3 |",
         "| r5 | access | 2025-03-15 | no | 2025-04-14 | 20 |",
+    ]
+    erasures = report_section(report, "Erasures executed in the month")
+    assert erasures[2:] == [
+        "| 2025-03-01 | erasure | 1 | 1 | 4 | 8 | 1 | r2 | 2025-03-26 10:00:00+00:00 |",
+        "| 2025-03-01 | retention | 0 | 0 | 0 | 0 | 0 | none executed |  |",
+    ]
+    overdue = report_section(report, "Overdue regulatory obligations")[2:]
+    assert [(row.split(" | ")[0], row.split(" | ")[-1]) for row in overdue] == [
+        ("| 2025-02-15", "o3 |"),
+        ("| 2025-03-31", "o5 |"),
+    ]
+    upcoming = report_section(report, "Upcoming deadlines (next 90 days)")[2:]
+    assert upcoming == [
+        "| 2025-04-15 | 15 | EU Data Act | EU | Data access | Legal Compliance Checker |"
+        " in_progress | o9 |",
+        "| 2025-06-29 | 90 | EU AI Act | EU | AI inventory | Legal Compliance Checker |"
+        " open | o6 |",
+    ]
+
+
+def test_erasures_read_none_on_a_warehouse_without_the_erasure_log(warehouse: Warehouse) -> None:
+    """A warehouse last ingested into before erasure existed has no ingest.erasure_log: the
+    monthly run creates it (empty) and says plainly that nothing was executed."""
+    load_raw(warehouse)
+    with warehouse.get_connection() as connection:
+        connection.execute("drop table ingest.erasure_log")
+    [report_asset] = [a for a in build_report_assets() if a.key.path[0] == "compliance"]
+    result = dg.materialize(
+        [*compliance_assets(), report_asset],
+        resources={"warehouse": warehouse},
+        partition_key="2025-03-01",
+    )
+    assert result.success
+    [event] = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == report_asset.key
+    ]
+    report = event.materialization.metadata["report"].value
+    assert report_section(report, "Erasures executed in the month")[2:] == [
+        "| 2025-03-01 | erasure | 0 | 0 | 0 | 0 | 0 | none executed |  |",
+        "| 2025-03-01 | retention | 0 | 0 | 0 | 0 | 0 | none executed |  |",
     ]
 
 

@@ -35,6 +35,8 @@ _CONTROLS = (
     "documentation_currency",
     "evidence_collection",
 )
+# Controls added after the first ten: their evidence comes from a stream of its own.
+_ADDED_CONTROLS = ("cross_border_transfers", "regulatory_deadlines")
 _RETENTION = (  # data category, retention days, legal basis
     ("account_data", 1095, "contract"),
     ("usage_events", 395, "legitimate_interest"),
@@ -60,6 +62,168 @@ _HOSTS = tuple(
     for k in range(1, count + 1)
 )
 _OS_VERSIONS = ("ubuntu-22.04", "ubuntu-24.04", "debian-12", "amazon-linux-2023")
+# Recurring obligations: regulation, jurisdiction, requirement, owner, every n days, lead days
+# (the cycle's first day before the deadline). Waived: assessed as not applying to the company.
+_RECURRING = (
+    (
+        "GDPR",
+        "EU",
+        "Review the record of processing activities (Art. 30)",
+        "Legal Compliance Checker",
+        365,
+        60,
+    ),
+    (
+        "GDPR",
+        "EU",
+        "Review the data protection impact assessments (Art. 35(11))",
+        "Legal Compliance Checker",
+        365,
+        60,
+    ),
+    ("UK GDPR", "UK", "Renew the ICO data protection fee", "Finance Tracker", 365, 30),
+    (
+        "CCPA/CPRA",
+        "US-CA",
+        "Update the privacy policy and its disclosures (Civ. Code 1798.130(a)(5))",
+        "Legal Compliance Checker",
+        365,
+        45,
+    ),
+    (
+        "CCPA/CPRA",
+        "US-CA",
+        "Publish the year's consumer-request metrics (CCPA Regulations 7102)",
+        "Legal Compliance Checker",
+        365,
+        30,
+    ),
+    (
+        "SOC 2",
+        "global",
+        "Annual risk assessment (CC3.1-CC3.4)",
+        "Infrastructure Maintainer",
+        365,
+        45,
+    ),
+    (
+        "SOC 2",
+        "global",
+        "Type II audit period closes: evidence to the auditor",
+        "Legal Compliance Checker",
+        365,
+        60,
+    ),
+    (
+        "PCI DSS 4.0",
+        "global",
+        "Quarterly external ASV vulnerability scan (req. 11.3.2)",
+        "Infrastructure Maintainer",
+        91,
+        30,
+    ),
+    (
+        "PCI DSS 4.0",
+        "global",
+        "Self-assessment questionnaire and attestation of compliance",
+        "Finance Tracker",
+        365,
+        45,
+    ),
+    (
+        "PCI DSS 4.0",
+        "global",
+        "Annual penetration test (req. 11.4.3)",
+        "Infrastructure Maintainer",
+        365,
+        45,
+    ),
+    (
+        "NIS2",
+        "EU",
+        "Review the cybersecurity risk-management measures (Art. 21)",
+        "Infrastructure Maintainer",
+        365,
+        60,
+    ),
+)
+_WAIVED = 4  # the consumer-request metrics: the company is below the 10 million consumers
+# One-off obligations: regulation, jurisdiction, requirement, owner, deadline in days from the
+# window's end (negative: past), missed (planted: still not met).
+_ONE_OFF = (
+    (
+        "EU AI Act",
+        "EU",
+        "AI literacy of staff operating AI systems (Art. 4)",
+        "Legal Compliance Checker",
+        None,
+        False,
+    ),
+    (
+        "GDPR",
+        "EU",
+        "Data processing agreements with the new processors (Art. 28(3))",
+        "Legal Compliance Checker",
+        -40,
+        True,
+    ),
+    (
+        "PCI DSS 4.0",
+        "global",
+        "Targeted risk analysis for each flexible requirement (req. 12.3.1)",
+        "Infrastructure Maintainer",
+        -25,
+        True,
+    ),
+    (
+        "EU Data Act",
+        "EU",
+        "Product data accessible to its users (Art. 3)",
+        "Backend Architect",
+        20,
+        False,
+    ),
+    (
+        "EU AI Act",
+        "EU",
+        "Inventory the AI systems and classify their risk (Art. 6, Annex III)",
+        "Legal Compliance Checker",
+        40,
+        False,
+    ),
+    (
+        "EU AI Act",
+        "EU",
+        "Mark AI-generated content as such (Art. 50)",
+        "Content Creator",
+        75,
+        False,
+    ),
+)
+# Restricted transfers: recipient, destination, data category (_RETENTION), safeguard (None:
+# nothing recorded), start and end as fractions of the window (None: continuing). Three have no
+# safeguard (planted): one ended early in the window, two run into its last months.
+_SAFEGUARDS = ("adequacy_decision", "sccs", "bcrs", "derogation", "none")
+_TRANSFERS = (
+    ("Amazon Web Services", "US", 0, "sccs", 0.0, None),
+    ("Amazon Web Services", "US", 6, "sccs", 0.0, None),
+    ("Google Workspace", "US", 0, "adequacy_decision", 0.0, None),
+    ("Stripe", "US", 4, "adequacy_decision", 0.0, None),
+    ("Zendesk", "US", 2, "bcrs", 0.05, None),
+    ("HubSpot", "US", 3, "sccs", 0.1, None),
+    ("Twilio SendGrid", "US", 3, "bcrs", 0.1, None),
+    ("Datadog", "US", 5, "sccs", 0.15, None),
+    ("Mixpanel", "US", 1, "sccs", 0.2, 0.55),
+    ("Former SMS provider", "BR", 0, "none", 0.1, 0.3),
+    ("Atlassian", "AU", 2, "sccs", 0.25, None),
+    ("Swiss backup vault", "CH", 6, "adequacy_decision", 0.3, None),
+    ("UK analytics agency", "GB", 1, "adequacy_decision", 0.35, None),
+    ("Reseller in Japan", "JP", 4, "adequacy_decision", 0.4, None),
+    ("Chargeback agent", "SG", 4, "derogation", 0.45, None),
+    ("Support desk in India", "IN", 2, "sccs", 0.5, None),
+    ("Data-labelling contractor", "PH", 2, "none", 0.6, None),
+    ("Lead-enrichment vendor", "US", 3, None, 0.8, None),
+)
 _DOCUMENTS = (  # id, title, type, requires acknowledgement
     ("POL-001", "Information security policy", "policy", True),
     ("POL-002", "Data protection policy", "policy", True),
@@ -85,7 +249,9 @@ def tables(world: World) -> Iterator[Table]:
     yield from _retention(world.rng("retention"), c, u)
     yield from _security(world.rng("security"), c, staff)
     yield from _documents(world.rng("documents"), c, staff)
-    yield _control_evidence(world.rng("evidence"), c)
+    yield _control_evidence(world.rng("evidence"), world.rng("evidence_added"), c)
+    yield _regulatory_obligations(world.rng("obligations"), c)
+    yield _data_transfers(world.rng("transfers"), c)
 
 
 def _staff(c: Clock, staff: Staff) -> Table:
@@ -406,23 +572,111 @@ def _documents(rng: np.random.Generator, c: Clock, staff: Staff) -> Iterator[Tab
     )
 
 
-def _control_evidence(rng: np.random.Generator, c: Clock) -> Table:
-    """Evidence per control per month, collected around month end, with a few gaps."""
+def _control_evidence(rng: np.random.Generator, added: np.random.Generator, c: Clock) -> Table:
+    """Evidence per control per month, collected around month end, with a few gaps. The controls
+    added later draw theirs from their own stream after the first ten's rows, which stay as
+    they were."""
+    first = _evidence_draws(rng, c, np.arange(len(_CONTROLS)))
+    later = _evidence_draws(added, c, len(_CONTROLS) + np.arange(len(_ADDED_CONTROLS)))
+    control, month, collected, kind = (np.concatenate(x) for x in zip(first, later, strict=True))
+    return Table(
+        "control_evidence",
+        {
+            "evidence_id": ids("ev_", np.arange(1, control.size + 1), 5),
+            "control_id": Cat(control, _CONTROLS + _ADDED_CONTROLS),
+            "period_month": c.day0 + month,
+            "collected_at": collected,
+            "evidence_type": Cat(kind, ("screenshot", "export", "attestation", "log")),
+        },
+    )
+
+
+def _evidence_draws(
+    rng: np.random.Generator, c: Clock, controls: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Control, month, collection time and kind of each piece, in the order collected."""
     months = c.months()
-    control = np.repeat(np.arange(len(_CONTROLS)), months.size)
-    month = np.tile(months, len(_CONTROLS))
+    control = np.repeat(controls, months.size)
+    month = np.tile(months, controls.size)
     collected = c.t0 + (month + rng.integers(25, 38, month.size)) * DAY
     collected += time_of_day(rng, month.size, WORK_HOURS)
     keep = (collected < c.end) & (rng.random(month.size) >= 0.05)
     order = np.argsort(collected[keep], kind="stable")
-    kinds = ("screenshot", "export", "attestation", "log")
+    kind = rng.integers(0, 4, int(keep.sum()))
+    return control[keep][order], month[keep][order], collected[keep][order], kind
+
+
+def _regulatory_obligations(rng: np.random.Generator, c: Clock) -> Table:
+    """Recurring and one-off deadlines, some ahead of the window's end: most met a few weeks
+    early, a few late; two past ones planted as still not met (overdue), one kind waived."""
+    template, due, lead = [], [], []
+    for k, (*_, every, ahead) in enumerate(_RECURRING):
+        first = int(rng.integers(20, every + 20))
+        dues = np.arange(first, c.days + 120, every)
+        template += [k] * dues.size
+        due.append(dues)
+        lead.append(np.full(dues.size, ahead))
+    for k, (*_, days_from_end, _missed) in enumerate(_ONE_OFF):
+        at = int(0.3 * c.days) if days_from_end is None else c.days + days_from_end
+        template.append(len(_RECURRING) + k)
+        due.append(np.array([at]))
+        lead.append(np.array([180]))
+    template, due, lead = np.array(template), np.concatenate(due), np.concatenate(lead)
+    effective = np.maximum(due - lead, 0)
+    n = due.size
+    r = rng.random(n)
+    early = np.maximum(due - rng.integers(0, 31, n), effective)
+    met = np.where(r < 0.9, early, due + rng.integers(3, 41, n))  # 10 % late
+    past = due < c.days
+    met = np.where(past, met, np.minimum(early, c.days - 1 - rng.integers(0, 20, n)))
+    met_ahead = ~past & (rng.random(n) < 0.25) & (met >= effective)
+    one_off = template >= len(_RECURRING)
+    missed = one_off & np.array([o[5] for o in _ONE_OFF])[np.maximum(template - len(_RECURRING), 0)]
+    waived = template == _WAIVED
+    unmet = np.where(past, met >= c.days, ~met_ahead) | missed | waived
+    started = effective < c.days
+    status = np.select(
+        [waived, ~unmet, started & (rng.random(n) < 0.6)], [3, 2, 1], 0
+    )  # open, in_progress, met, waived
+    catalogue = _RECURRING + tuple((*o[:4], 0, 180) for o in _ONE_OFF)
+    order = np.lexsort((template, due))
     return Table(
-        "control_evidence",
+        "regulatory_obligations",
         {
-            "evidence_id": ids("ev_", np.arange(1, int(keep.sum()) + 1), 5),
-            "control_id": Cat(control[keep][order], _CONTROLS),
-            "period_month": c.day0 + month[keep][order],
-            "collected_at": collected[keep][order],
-            "evidence_type": Cat(rng.integers(0, len(kinds), int(keep.sum())), kinds),
+            "obligation_id": ids("obl_", np.arange(1, n + 1), 4),
+            "regulation": Cat(template[order], [t[0] for t in catalogue]),
+            "jurisdiction": Cat(template[order], [t[1] for t in catalogue]),
+            "requirement": Cat(template[order], [t[2] for t in catalogue]),
+            "effective_on": c.day0 + effective[order],
+            "due_on": c.day0 + due[order],
+            "owner": Cat(template[order], [t[3] for t in catalogue]),
+            "status": Cat(status[order], ("open", "in_progress", "met", "waived")),
+            "met_on": np.where(unmet, NULL, c.day0 + met)[order],
+        },
+    )
+
+
+def _data_transfers(rng: np.random.Generator, c: Clock) -> Table:
+    """The register of restricted transfers: vendors starting over the window, a few ended;
+    three without a safeguard (planted)."""
+    n = len(_TRANSFERS)
+    start = np.array([int(t[4] * c.days) for t in _TRANSFERS]) + rng.integers(0, 10, n)
+    start = np.minimum(start, c.days - 1)
+    end = np.array([NULL if t[5] is None else int(t[5] * c.days) for t in _TRANSFERS])
+    end = np.where(end == NULL, NULL, np.maximum(end, start))
+    order = np.argsort(start, kind="stable")
+    safeguard = np.array([-1 if t[3] is None else _SAFEGUARDS.index(t[3]) for t in _TRANSFERS])
+    return Table(
+        "data_transfers",
+        {
+            "transfer_id": ids("xfer_", np.arange(1, n + 1), 3),
+            "recipient": [_TRANSFERS[k][0] for k in order],
+            "destination_country": [_TRANSFERS[k][1] for k in order],
+            "data_category": Cat(
+                np.array([t[2] for t in _TRANSFERS])[order], [r[0] for r in _RETENTION]
+            ),
+            "safeguard": Cat(safeguard[order], _SAFEGUARDS),
+            "started_on": c.day0 + start[order],
+            "ended_on": np.where(end == NULL, NULL, c.day0 + end)[order],
         },
     )

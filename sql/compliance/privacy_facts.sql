@@ -5,7 +5,9 @@
 -- consent_coverage: users' processing for a purpose last done that month, covered by a consent
 --   granted before and not withdrawn before it;
 -- data_retention: each system's holding of a data category on each snapshot day of the month,
---   failing when its oldest record is older than the category's retention period.
+--   failing when its oldest record is older than the category's retention period;
+-- cross_border_transfers: each restricted transfer under way on any day of the month, passing
+--   when a safeguard (adequacy decision, SCCs, BCRs, a derogation) is recorded for it.
 with
 months as (
     select
@@ -114,6 +116,21 @@ retention as (
     inner join months
         on inventory.snapshot_date >= months.period_month
         and inventory.snapshot_date < months.next_month
+),
+
+transfers as (
+    select
+        months.period_month,
+        'cross_border_transfers' as control_id,
+        transfers.transfer_id as record_id,
+        coalesce(transfers.safeguard <> 'none', false) as passed,
+        transfers.recipient || ' (' || transfers.destination_country || ', '
+        || transfers.data_category || '): '
+        || if(passed, 'under ' || transfers.safeguard, 'no safeguard recorded') as reason,
+    from raw.data_transfers as transfers
+    inner join months
+        on transfers.started_on < months.next_month
+        and (transfers.ended_on is null or transfers.ended_on >= months.period_month)
 )
 
 select * from dsr
@@ -121,3 +138,5 @@ union all by name
 select * from consent
 union all by name
 select * from retention
+union all by name
+select * from transfers

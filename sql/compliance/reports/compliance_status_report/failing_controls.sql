@@ -19,6 +19,9 @@ facts as (
     union all
     select period_month, control_id, record_id, passed,
     from compliance.audit_facts
+    union all
+    select period_month, control_id, record_id, passed,
+    from compliance.regulatory_facts
 ),
 
 failing as (
