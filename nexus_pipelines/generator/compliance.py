@@ -1,7 +1,9 @@
-"""Compliance: the team, privacy requests and consents, retention, security, documents, evidence.
+"""Compliance: the team, privacy requests and consents, retention, security, documents, evidence,
+regulatory obligations and cross-border transfers.
 
 Mostly clean with a handful of planted violations per control, so the adherence score is high
-but not perfect and every control has something to find.
+but not perfect and every control has something to find: among them two obligations past their
+deadline and never met, and three transfers without a recorded safeguard.
 """
 
 from __future__ import annotations
