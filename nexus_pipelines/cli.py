@@ -126,6 +126,7 @@ def _erase_or_purge(
     dry_run: bool,
     job_name: str,
     run_config: dict,
+    command: str,
 ) -> int:
     """List what the plans remove; unless a dry run, run the job that removes it, logs it and
     rebuilds every derived table (nexus_pipelines/erasure_jobs.py), recorded in the instance."""
@@ -147,10 +148,10 @@ def _erase_or_purge(
             print("\n".join(plan.lines()))
         print(f"Dry run: nothing changed; run without --dry-run to launch the {job_name} job.")
         return 0
-    return _run_removal(job_name, run_config)
+    return _run_removal(job_name, run_config, command)
 
 
-def _run_removal(job_name: str, run_config: dict) -> int:
+def _run_removal(job_name: str, run_config: dict, command: str) -> int:
     """Execute the job in this process as a run of the instance; report from its own record:
     the audit rows under its run id, and the rebuild runs it started."""
     import dagster as dg
@@ -167,7 +168,7 @@ def _run_removal(job_name: str, run_config: dict) -> int:
         job_name,
         instance,
         [],
-        process_tags() | {"nexus/trigger": f"nexus {job_name}"},
+        process_tags() | {"nexus/trigger": command},
         run_config | {"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     with Warehouse().get_connection(read_only=True) as connection:
@@ -195,9 +196,14 @@ def _run_removal(job_name: str, run_config: dict) -> int:
             print(f"{event.step_key}: {error.message.strip()}", file=sys.stderr)
         print(f"Incomplete: the {job_name} run {run_id} failed.", file=sys.stderr)
         return 1
+    removed = sum(row[2] + row[3] for row in logged)
     print(
-        f"Done: the {job_name} run {run_id} removed {sum(row[2] for row in logged)} rows,"
-        f" logged in {AUDIT_TABLE}; derived tables rebuilt in {len(rebuilds)} runs."
+        f"Done: the {job_name} run {run_id} is logged in {AUDIT_TABLE}; "
+        + (
+            f"derived tables rebuilt in {len(rebuilds)} runs."
+            if removed
+            else "nothing was removed, so nothing was rebuilt."
+        )
     )
     return 0
 
@@ -211,6 +217,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
         args.dry_run,
         ERASURE_JOB,
         {"ops": {ERASE_OP: {"config": {"request_id": args.request}}}},
+        "nexus erase",
     )
 
 
@@ -224,6 +231,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         args.dry_run,
         PURGE_JOB,
         {"ops": {PURGE_OP: {"config": {"on": on.isoformat()}}}},
+        "nexus purge",
     )
 
 
