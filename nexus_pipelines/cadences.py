@@ -86,3 +86,32 @@ def build_schedule(
         )
 
     return cadence_schedule
+
+
+# The retention purge runs on the monthly cadence's day, four hours before its job (0 8 1 * *),
+# so that the month's compliance facts and reports read a warehouse already purged.
+RETENTION_PURGE_CRON = "0 4 1 * *"
+
+
+def build_retention_purge_schedule(job: dg.JobDefinition, op_name: str) -> dg.ScheduleDefinition:
+    """The monthly retention purge, purging as of its tick's day in the reporting timezone."""
+    settings = load_settings()
+
+    @dg.schedule(
+        name=f"{job.name}_schedule",
+        cron_schedule=RETENTION_PURGE_CRON,
+        execution_timezone=settings.reporting_timezone,
+        target=job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Monthly, before the monthly cadence: deletes the records past their "
+        "category's retention period, logs it in ingest.erasure_log and rebuilds what they fed.",
+    )
+    def retention_purge_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        tick = context.scheduled_execution_time.astimezone(settings.tz)
+        return dg.RunRequest(
+            run_key=f"{job.name}-{tick.isoformat()}",
+            run_config={"ops": {op_name: {"config": {"on": tick.date().isoformat()}}}},
+            tags={"nexus/cadence": "monthly"},
+        )
+
+    return retention_purge_schedule

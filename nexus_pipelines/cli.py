@@ -122,55 +122,117 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _erase_or_purge(
-    plans_of: Callable[[duckdb.DuckDBPyConnection], list[ErasurePlan]], dry_run: bool, what: str
+    plans_of: Callable[[duckdb.DuckDBPyConnection], list[ErasurePlan]],
+    dry_run: bool,
+    job_name: str,
+    run_config: dict,
+    command: str,
 ) -> int:
-    """List what the plans remove; unless a dry run, remove it (holding the ingest lock, so no
-    file loads meanwhile), log it and rebuild every derived table from the raw data left."""
-    from nexus_pipelines.erasure import erasure_salt, execute, new_run_id
-    from nexus_pipelines.ingest import ingest_lock
-    from nexus_pipelines.runner import _default_range, materialize_everything
+    """List what the plans remove; unless a dry run, run the job that removes it, logs it and
+    rebuilds every derived table (nexus_pipelines/erasure_jobs.py), recorded in the instance."""
+    from nexus_pipelines.erasure import erasure_salt
     from nexus_pipelines.warehouse import Warehouse
 
     settings = load_settings()
     if not settings.duckdb_path.exists():
         print(f"No warehouse at {settings.duckdb_path}.", file=sys.stderr)
         return 2
+    if not dry_run:
+        erasure_salt()  # refused before anything is touched or a run is made
+    # the request is checked here too, so that a refused one makes no failed run
+    with Warehouse().get_connection(read_only=True) as connection:
+        plans = plans_of(connection)
     if dry_run:
-        with Warehouse().get_connection(read_only=True) as connection:
-            plans = plans_of(connection)
-    else:
-        erasure_salt()  # refused before anything is touched
-        run_id = new_run_id()
-        # what the removed rows covered: the rebuild must rewrite those partitions too
-        first_day, last_day = _default_range()
-        with ingest_lock(settings), Warehouse().get_connection() as connection:
-            plans = plans_of(connection)
-            for plan in plans:
-                execute(connection, plan, run_id)
-    for plan in plans:
-        verb = "Would remove" if dry_run else "Removed"
-        print(f"{verb} for {plan.request_id} ({plan.rows_removed} rows):")
-        print("\n".join(plan.lines()))
-    if dry_run:
-        print(f"Dry run: nothing changed; run without --dry-run to {what}.")
+        for plan in plans:
+            print(f"Would remove for {plan.request_id} ({plan.rows_removed} rows):")
+            print("\n".join(plan.lines()))
+        print(f"Dry run: nothing changed; run without --dry-run to launch the {job_name} job.")
         return 0
-    print(f"Logged as run {run_id} in ingest.erasure_log; rebuilding the derived tables.")
-    return _report(materialize_everything(first_day, last_day, ingest=False))
+    return _run_removal(job_name, run_config, command)
+
+
+def _run_removal(job_name: str, run_config: dict, command: str) -> int:
+    """Execute the job in this process as a run of the instance; report from its own record:
+    the audit rows under its run id, and the rebuild runs it started."""
+    import dagster as dg
+    from dagster._core.storage.dagster_run import RunsFilter
+
+    from nexus_pipelines.erasure import AUDIT_TABLE, ErasurePlan, TableEffect
+    from nexus_pipelines.erasure_jobs import REQUESTED_BY_TAG
+    from nexus_pipelines.run_health import process_tags
+    from nexus_pipelines.runner import dagster_instance, execute_job_run
+    from nexus_pipelines.warehouse import Warehouse
+
+    instance = dagster_instance()
+    run_id = execute_job_run(
+        job_name,
+        instance,
+        [],
+        process_tags() | {"nexus/trigger": command},
+        run_config | {"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
+    with Warehouse().get_connection(read_only=True) as connection:
+        logged = connection.execute(
+            f"select request_id, table_name, rows_removed, values_emptied from {AUDIT_TABLE}"
+            " where run_id = ? order by request_id, table_name",
+            [run_id],
+        ).fetchall()
+    done: dict[str, ErasurePlan] = {}
+    for request_id, table, rows, emptied in logged:
+        plan = done.setdefault(request_id, ErasurePlan(request_id, reason=""))
+        plan.effects.append(TableEffect(table, rows, emptied))
+    for plan in done.values():
+        print(f"Removed for {plan.request_id} ({plan.rows_removed} rows):")
+        print("\n".join(plan.lines()))
+    run = instance.get_run_by_id(run_id)
+    rebuilds = instance.get_runs(RunsFilter(tags={REQUESTED_BY_TAG: run_id}))
+    if run is None or run.status != dg.DagsterRunStatus.SUCCESS:
+        failures = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.STEP_FAILURE
+        ).records
+        for record in failures:
+            event = record.event_log_entry.dagster_event
+            error = event.step_failure_data.error
+            print(f"{event.step_key}: {error.message.strip()}", file=sys.stderr)
+        print(f"Incomplete: the {job_name} run {run_id} failed.", file=sys.stderr)
+        return 1
+    removed = sum(row[2] + row[3] for row in logged)
+    print(
+        f"Done: the {job_name} run {run_id} is logged in {AUDIT_TABLE}; "
+        + (
+            f"derived tables rebuilt in {len(rebuilds)} runs."
+            if removed
+            else "nothing was removed, so nothing was rebuilt."
+        )
+    )
+    return 0
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
     from nexus_pipelines.erasure import plan_erasure
+    from nexus_pipelines.erasure_jobs import ERASE_OP, ERASURE_JOB
 
     return _erase_or_purge(
-        lambda connection: [plan_erasure(connection, args.request)], args.dry_run, "erase"
+        lambda connection: [plan_erasure(connection, args.request)],
+        args.dry_run,
+        ERASURE_JOB,
+        {"ops": {ERASE_OP: {"config": {"request_id": args.request}}}},
+        "nexus erase",
     )
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
     from nexus_pipelines.erasure import plan_purge
+    from nexus_pipelines.erasure_jobs import PURGE_JOB, PURGE_OP
 
     on = args.on or datetime.now(UTC).date()
-    return _erase_or_purge(lambda connection: plan_purge(connection, on), args.dry_run, "purge")
+    return _erase_or_purge(
+        lambda connection: plan_purge(connection, on),
+        args.dry_run,
+        PURGE_JOB,
+        {"ops": {PURGE_OP: {"config": {"on": on.isoformat()}}}},
+        "nexus purge",
+    )
 
 
 def cmd_contract_docs(args: argparse.Namespace) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from nexus_pipelines.cadences import SCHEDULED, build_schedule
+from nexus_pipelines.cadences import SCHEDULED, build_retention_purge_schedule, build_schedule
+from nexus_pipelines.erasure_jobs import PURGE_OP, erasure, retention_purge
 from nexus_pipelines.partitions import partitioning_name
 from nexus_pipelines.project import Project, project
 from nexus_pipelines.raw_assets import build_landing_sensor, build_raw_assets
@@ -76,8 +77,11 @@ def build_definitions(source: Project | None = None) -> dg.Definitions:
     }
     return dg.Definitions(
         assets=assets,
-        schedules=[build_schedule(cadence, assets) for cadence in SCHEDULED],
-        jobs=_rebuild_jobs(assets),
+        schedules=[
+            *(build_schedule(cadence, assets) for cadence in SCHEDULED),
+            build_retention_purge_schedule(retention_purge, PURGE_OP),
+        ],
+        jobs=[*_rebuild_jobs(assets), erasure, retention_purge],
         sensors=[
             build_landing_sensor(raw_assets),
             build_run_health_sensor(),

@@ -101,11 +101,11 @@ def ingest_lines(report: IngestReport, every_file: bool) -> list[str]:
     return lines
 
 
-def rebuild_job(partitioning: str) -> dg.JobDefinition:
+def location_job(name: str) -> dg.JobDefinition:
     """Module-level, so Dagster can rebuild the job in step subprocesses (multiprocess executor)."""
-    from nexus_pipelines.definitions import defs, rebuild_job_name
+    from nexus_pipelines.definitions import defs
 
-    return defs.resolve_job_def(rebuild_job_name(partitioning))
+    return defs.resolve_job_def(name)
 
 
 def _job_origin(job_name: str) -> RemoteJobOrigin:
@@ -119,24 +119,25 @@ def _job_origin(job_name: str) -> RemoteJobOrigin:
     return RemoteJobOrigin(repository, job_name)
 
 
-def _execute(
-    partitioning: str,
+def execute_job_run(
+    job_name: str,
     instance: dg.DagsterInstance,
     keys: list[dg.AssetKey],
     tags: dict[str, str],
     run_config: dict,
 ) -> str:
     """`dg.execute_job`, with the run created under its job's origin (_job_origin) so that it
-    shows on the job's page like a run launched from the UI. Returns the run's id."""
+    shows on the job's page like a run launched from the UI. Returns the run's id. `keys`
+    selects assets of an asset job; an op job takes none."""
     job = dg.build_reconstructable_job(
-        "nexus_pipelines.runner", "rebuild_job", reconstructable_args=(partitioning,)
+        "nexus_pipelines.runner", "location_job", reconstructable_args=(job_name,)
     )
     definition = job.get_definition()
     run = instance.create_run_for_job(
         job_def=definition,
         run_config=run_config,
         tags={**definition.run_tags, **tags},
-        asset_selection=frozenset(keys),
+        asset_selection=frozenset(keys) if keys else None,
         remote_job_origin=_job_origin(definition.name),
         job_code_origin=job.get_python_origin(),
     )
@@ -359,12 +360,14 @@ def materialize_everything(
     end: date | None = None,
     ingest: bool = True,
     instance: dg.DagsterInstance | None = None,
+    trigger: dict[str, str] | None = None,
 ) -> MaterializeSummary:
     """Ingest the landing folder and materialise every asset, each partitioned asset over the
     partitions of [start, end] in one pass (its backfill policy), upstream runs first. The range
     defaults to the days the raw data covers. Stops at the first run that does not do all its
-    work: the later runs read what it should have written."""
-    from nexus_pipelines.definitions import defs
+    work: the later runs read what it should have written. `trigger`: the runs' tags saying
+    what started them (default: `nexus materialize`)."""
+    from nexus_pipelines.definitions import defs, rebuild_job_name
 
     instance = instance or dagster_instance()
     rejected = 0
@@ -395,11 +398,11 @@ def materialize_everything(
             print(f"Run {run_id}: its process is gone (killed or crashed); marked failed.")
         begun = time.perf_counter()
         with announce_pool_waits(instance):
-            run_id = _execute(
-                planned.partitioning,
+            run_id = execute_job_run(
+                rebuild_job_name(planned.partitioning),
                 instance,
                 keys,
-                tags | process_tags() | {"nexus/trigger": "nexus materialize"},
+                tags | process_tags() | (trigger or {"nexus/trigger": "nexus materialize"}),
                 # the step-by-step DEBUG events stay in the event log (and the UI), not the terminal
                 {"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             )

@@ -1,4 +1,5 @@
-"""Erasure (GDPR Art. 17) and retention purge, end to end through the real `nexus` CLI.
+"""Erasure (GDPR Art. 17) and retention purge, end to end through the real `nexus` CLI and the
+Dagster jobs it launches (`erasure`, `retention_purge`, the latter also on a monthly schedule).
 
 One generated company is built twice: warehouse A from every landing file, then user SUBJECT is
 erased from it by `nexus erase`; warehouse B from the same files with the subject's rows left out
@@ -17,14 +18,18 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
+from dagster._core.storage.dagster_run import RunsFilter
+from dagster._utils.schedules import cron_string_iterator
 
 from nexus_pipelines.contract import load_contract, parse_contract
+from nexus_pipelines.definitions import defs
 from nexus_pipelines.settings import load_yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,6 +106,19 @@ def _subject_rows(landing: Path) -> dict[str, int]:
     return counts
 
 
+def _subject_mentions(landing: Path) -> dict[str, int]:
+    """Per raw table, the landing rows only mentioning the subject (another's row naming them)."""
+    counts = {}
+    for table in load_contract().values():
+        for name in table.user_columns("mention"):
+            counts[table.name] = counts.get(table.name, 0) + sum(
+                row[name] == str(SUBJECT)
+                for path in sorted((landing / table.name).glob("*.csv"))
+                for row in _read(path)[1]
+            )
+    return {table: count for table, count in counts.items() if count}
+
+
 def _without_subject(source: Path, target: Path) -> None:
     """Copy a landing folder as if the subject had never been a user."""
     shutil.copytree(source, target)
@@ -175,6 +193,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     request = a / "landing" / "data_subject_requests" / "erasure_request.csv"
     request.write_text(DSR_HEADER + f"{REQUEST},{SUBJECT},erasure,2026-10-20T10:00:00Z,,\n")
     original = _subject_rows(a / "landing")
+    mentions = _subject_mentions(a / "landing")
     _without_subject(a / "landing", b / "landing")
     _ok(nexus(a, "materialize"))
     before = _contents(a / "warehouse.duckdb", {"raw"})
@@ -184,8 +203,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     erased = nexus(a, "erase", "--request", REQUEST)
     _ok(nexus(b, "materialize"))
     return {
-        "a": a, "b": b, "original": original, "before": before, "dry_run": dry_run,
-        "after_dry_run": after_dry_run, "no_salt": no_salt, "erased": erased,
+        "a": a, "b": b, "original": original, "mentions": mentions, "before": before,
+        "dry_run": dry_run, "after_dry_run": after_dry_run, "no_salt": no_salt, "erased": erased,
     }  # fmt: skip
 
 
@@ -375,3 +394,234 @@ def test_retention_purge_removes_records_past_their_period_and_logs_it(
         ]
     )
     assert early_active == 0
+
+
+def _materialised(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict]:
+    """The raw assets a run recorded as materialised, with their metadata's removal counts."""
+    found = {}
+    for record in instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records:
+        event = record.event_log_entry.dagster_event
+        metadata = event.event_specific_data.materialization.metadata
+        found[event.asset_key.to_user_string()] = {
+            name: metadata[name].value for name in ("rows_removed", "values_emptied")
+        }
+    return found
+
+
+def _step_errors(instance: dg.DagsterInstance, run_id: str) -> str:
+    return "\n".join(
+        record.event_log_entry.dagster_event.step_failure_data.error.message
+        for record in instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.STEP_FAILURE
+        ).records
+    )
+
+
+def test_the_erasure_is_a_run_of_the_erasure_job_recording_the_raw_tables_it_changed(
+    built: dict,
+) -> None:
+    _ok(built["erased"])
+    instance = dg.DagsterInstance.from_config(str(built["a"] / "dagster"))
+    # the refused attempts (no salt, a second request) made no run: only the one that erased
+    (run,) = instance.get_runs(RunsFilter(job_name="erasure"))
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    assert run.run_config["ops"]["erase_subject"]["config"] == {"request_id": REQUEST}
+    assert run.run_id in built["erased"].stdout
+    with duckdb.connect(str(built["a"] / "warehouse.duckdb"), read_only=True) as connection:
+        logged = connection.execute(
+            "select distinct run_id from ingest.erasure_log where request_id = ?", [REQUEST]
+        ).fetchall()
+    assert logged == [(run.run_id,)]
+    # one materialisation per raw table changed, saying what went (counted from the CSV text)
+    changed = built["original"].keys() | built["mentions"].keys()
+    assert _materialised(instance, run.run_id) == {
+        f"raw/{table}": {
+            "rows_removed": built["original"].get(table, 0),
+            "values_emptied": built["mentions"].get(table, 0),
+        }
+        for table in changed
+        if built["original"].get(table) or built["mentions"].get(table)
+    }
+    assert built["mentions"].get("data_subject_requests") == 1  # the request's own row
+    # the derived tables were rebuilt by runs of the rebuild jobs, each naming this run
+    rebuilds = instance.get_runs(RunsFilter(tags={"nexus/requested_by_run": run.run_id}))
+    assert {r.job_name for r in rebuilds} == {"rebuild_days_by_month", "rebuild_monthly"}
+    assert {r.status for r in rebuilds} == {dg.DagsterRunStatus.SUCCESS}
+
+
+def test_the_erasure_job_refuses_a_request_not_of_type_erasure_and_a_missing_salt(
+    built: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As an operator launching the job from the launchpad would: the run fails, saying why,
+    and nothing is removed or logged."""
+    _ok(built["erased"])
+    a = built["a"]
+    for name, value in _env(a).items():
+        if name.startswith("NEXUS_"):
+            monkeypatch.setenv(name, value)
+    warehouse = a / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        access = connection.execute(
+            "select min(request_id) from raw.data_subject_requests where request_type = 'access'"
+        ).fetchone()[0]
+    before = _contents(warehouse, {"raw", "ingest"})
+    job = defs.resolve_job_def("erasure")
+    config = {"ops": {"erase_subject": {"config": {"request_id": access}}}}
+    with dg.instance_for_test() as instance:
+        wrong = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+        assert not wrong.success
+        assert f"Request '{access}' is of type access, not erasure" in _step_errors(
+            instance, wrong.run_id
+        )
+        monkeypatch.delenv("NEXUS_ERASURE_SALT")
+        config = {"ops": {"erase_subject": {"config": {"request_id": REQUEST}}}}
+        no_salt = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+        assert not no_salt.success
+        assert "NEXUS_ERASURE_SALT is not set" in _step_errors(instance, no_salt.run_id)
+        assert _materialised(instance, wrong.run_id) == {}
+        assert _materialised(instance, no_salt.run_id) == {}
+    assert _contents(warehouse, {"raw", "ingest"}) == before
+
+
+def test_the_retention_purge_is_scheduled_on_the_monthly_cadence_before_its_job() -> None:
+    repository = defs.get_repository_def()
+    schedule = repository.get_schedule_def("retention_purge_schedule")
+    monthly = repository.get_schedule_def("monthly_cadence_schedule")
+    assert schedule.job_name == "retention_purge"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert schedule.execution_timezone == monthly.execution_timezone == "UTC"
+    # a year of ticks from 2026-12-15: the purge at 04:00 on the 1st, the monthly job at 08:00
+    start = datetime(2026, 12, 15, tzinfo=UTC).timestamp()
+    purges = cron_string_iterator(start, schedule.cron_schedule, "UTC")
+    months = cron_string_iterator(start, monthly.cron_schedule, "UTC")
+    pairs = [(next(purges), next(months)) for _ in range(12)]
+    assert pairs[0] == (datetime(2027, 1, 1, 4, tzinfo=UTC), datetime(2027, 1, 1, 8, tzinfo=UTC))
+    assert all(p.date() == m.date() and p < m for p, m in pairs)
+    assert [p.month for p, _ in pairs] == [*range(1, 13)]
+
+
+# A tick on 2027-11-01: usage records before 2026-10-02 (2027-11-01 - 395 days) and campaign
+# selections before 2026-11-01 (- 365 days: all of them, the data ends 2026-10-30) are past
+# their period; support tickets (730 days) and invoices (3650) are not.
+TICK = datetime(2027, 11, 1, 4, 0, tzinfo=UTC)
+SCHEDULED_CUTOFFS = {
+    ("events", "occurred_at"): "2026-10-02",
+    ("feature_usage", "used_at"): "2026-10-02",
+    ("campaign_targets", "selected_at"): "2026-11-01",
+}
+
+
+def test_the_scheduled_purge_removes_logs_records_and_rebuilds_and_repeats_as_a_no_op(
+    built: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "scheduled"
+    shutil.copytree(built["b"], root)  # warehouse B and its landing files
+    for name, value in _env(root).items():
+        if name.startswith("NEXUS_"):
+            monkeypatch.setenv(name, value)
+    expected = {
+        table: sum(
+            row[column] < cutoff
+            for path in sorted((root / "landing" / table).glob("*.csv"))
+            for row in _read(path)[1]
+        )
+        for (table, column), cutoff in SCHEDULED_CUTOFFS.items()
+    }
+    total = {
+        table: sum(len(_read(path)[1]) for path in (root / "landing" / table).glob("*.csv"))
+        for table, _ in SCHEDULED_CUTOFFS
+    }
+    # the cutoffs fall inside the usage data and after all of the campaign selections
+    assert 0 < expected["events"] < total["events"]
+    assert 0 < expected["feature_usage"] < total["feature_usage"]
+    assert expected["campaign_targets"] == total["campaign_targets"] > 0
+    repository = defs.get_repository_def()
+    schedule = repository.get_schedule_def("retention_purge_schedule")
+    context = dg.build_schedule_context(scheduled_execution_time=TICK, repository_def=repository)
+    (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.run_config == {"ops": {"purge_retention": {"config": {"on": "2027-11-01"}}}}
+    job = defs.resolve_job_def(request.job_name or schedule.job_name)
+    warehouse = root / "warehouse.duckdb"
+    with dg.instance_for_test() as instance:
+        first = job.execute_in_process(
+            run_config=request.run_config, instance=instance, tags=request.tags
+        )
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            for (table, column), cutoff in SCHEDULED_CUTOFFS.items():
+                left, older = connection.execute(
+                    f"select count(*), count(*) filter (where {column} < ?::TIMESTAMPTZ)"
+                    f" from raw.{table}",
+                    [cutoff],
+                ).fetchone()
+                assert (left, older) == (total[table] - expected[table], 0), table
+            # the retention control's rule on what the warehouse holds: no record of a
+            # category older than the purge day minus the category's period
+            past = connection.execute(
+                "select data_category, retention_days from raw.retention_policies"
+            ).fetchall()
+            oldest = {
+                "usage_events": ("events", "occurred_at"),
+                "marketing_contacts": ("campaign_targets", "selected_at"),
+                "support_conversations": ("support_tickets", "created_at"),
+                "billing_records": ("invoices", "issued_at"),
+            }
+            breaches = [
+                category
+                for category, days in past
+                if category in oldest
+                and connection.execute(
+                    f"select count(*) from raw.{oldest[category][0]}"
+                    f" where {oldest[category][1]} < ?::TIMESTAMPTZ - to_days(?)",
+                    ["2027-11-01 00:00:00+00", days],
+                ).fetchone()[0]
+            ]
+            log = connection.execute(
+                "select run_id, request_id, table_name, rows_removed from ingest.erasure_log"
+                " order by all"
+            ).fetchall()
+            early, late = connection.execute(
+                "select coalesce(sum(active_users) filter (where activity_date < '2026-10-02'), 0),"
+                " coalesce(sum(active_users) filter (where activity_date >= '2026-10-02'), 0)"
+                " from growth.daily_active_users"
+            ).fetchone()
+        assert breaches == []
+        # one audit row per category and table checked, under the Dagster run's id
+        assert log == sorted(
+            [
+                (first.run_id, "retention:billing_records", "invoices", 0),
+                (first.run_id, "retention:marketing_contacts", "campaign_targets",
+                 expected["campaign_targets"]),
+                (first.run_id, "retention:support_conversations", "support_tickets", 0),
+                (first.run_id, "retention:usage_events", "events", expected["events"]),
+                (first.run_id, "retention:usage_events", "feature_usage",
+                 expected["feature_usage"]),
+            ]
+        )  # fmt: skip
+        assert _materialised(instance, first.run_id) == {
+            f"raw/{table}": {"rows_removed": expected[table], "values_emptied": 0}
+            for table in expected
+        }
+        rebuilds = instance.get_runs(RunsFilter(tags={"nexus/requested_by_run": first.run_id}))
+        assert {r.status for r in rebuilds} == {dg.DagsterRunStatus.SUCCESS} and rebuilds
+        assert early == 0 and late > 0  # the derived tables were rebuilt from what is left
+        before = _contents(warehouse, {"raw", "growth", "revenue"})
+
+        # the same purge again removes nothing: audited with 0 rows, nothing recorded or rebuilt
+        second = job.execute_in_process(
+            run_config=request.run_config, instance=instance, tags=request.tags
+        )
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            again = connection.execute(
+                "select table_name, rows_removed from ingest.erasure_log where run_id = ?"
+                " order by all",
+                [second.run_id],
+            ).fetchall()
+        assert again == [
+            ("campaign_targets", 0), ("events", 0), ("feature_usage", 0), ("invoices", 0),
+            ("support_tickets", 0),
+        ]  # fmt: skip
+        assert _materialised(instance, second.run_id) == {}
+        assert instance.get_runs(RunsFilter(tags={"nexus/requested_by_run": second.run_id})) == []
+        assert _contents(warehouse, {"raw", "growth", "revenue"}) == before
