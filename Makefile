@@ -57,7 +57,7 @@ test-browser: setup $(BROWSER_INSTALLED)
 	$(BIN)/pytest -p no:xdist tests_browser
 
 ui: setup
-	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port 3000
+	$(BIN)/nexus ui --host 127.0.0.1 --port 3000
 
 $(DBT_INSTALLED): bench-requirements.txt
 	$(PYTHON) -m venv $(DBT_VENV)

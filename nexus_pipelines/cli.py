@@ -278,6 +278,30 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    """The webserver and the daemon on this instance until Ctrl-C, as `dagster dev` runs them,
+    but with the project's daemon (nexus_pipelines.daemon: backfills start within seconds)."""
+    import subprocess
+
+    from nexus_pipelines.settings import PROJECT_DIR
+
+    workspace = str(PROJECT_DIR / "workspace.yaml")
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "nexus_pipelines.daemon", "run", "-w", workspace]
+    )
+    webserver = str(Path(sys.executable).parent / "dagster-webserver")
+    try:
+        return subprocess.call([webserver, "-w", workspace, "-h", args.host, "-p", str(args.port)])
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from nexus_pipelines.generator import DEMO_DAYS, DEMO_USERS
 
@@ -329,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--code-port", type=int, default=4000)
     deploy.add_argument("--ui-port", type=int, default=3000)
     deploy.set_defaults(handler=cmd_deploy)
+
+    ui = commands.add_parser("ui", help="the Dagster UI and daemon on this instance (make ui)")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=cmd_ui)
 
     erase = commands.add_parser(
         "erase", help="carry out an erasure request (GDPR Art. 17) and rebuild what it fed"

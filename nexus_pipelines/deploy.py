@@ -152,7 +152,7 @@ def start(code_port: int = 4000, ui_port: int = 3000, timeout: float = 180) -> l
             _bin("dagster"), "code-server", "start", "-m", "nexus_pipelines.definitions",
             "-a", "defs", "--location-name", LOCATION, "-h", HOST, "-p", str(code_port),
         ],
-        "daemon": [_bin("dagster-daemon"), "run", "-w", str(workspace)],
+        "daemon": [sys.executable, "-m", "nexus_pipelines.daemon", "run", "-w", str(workspace)],
         "webserver": [
             _bin("dagster-webserver"), "-w", str(workspace), "-h", HOST, "-p", str(ui_port),
         ],

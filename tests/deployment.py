@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 import duckdb
@@ -57,4 +58,11 @@ def query(env: dict[str, str], sql: str) -> list[tuple]:
 
 
 def instance_of(env: dict[str, str]) -> dg.DagsterInstance:
-    return dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+    return open_instance(env["DAGSTER_HOME"])
+
+
+def open_instance(home: str | Path) -> dg.DagsterInstance:
+    """The instance in `home`, opened as Dagster's own commands open it: with DAGSTER_HOME naming
+    it, which dagster-instance.yaml's storage reads for its folder."""
+    with mock.patch.dict(os.environ, {"DAGSTER_HOME": str(home)}):
+        return dg.DagsterInstance.from_config(str(home))

@@ -91,6 +91,8 @@ def test_schedules_and_sensors_run_by_default() -> None:
         "biweekly_cadence_schedule": "0 7 * * 1",
         "monthly_cadence_schedule": "0 8 1 * *",
         "quarterly_cadence_schedule": "0 9 1 1,4,7,10 *",
+        # before the monthly cadence, so that month's metrics read the purged warehouse
+        "retention_purge_schedule": "0 4 1 * *",
     }
     assert all(
         s.default_status == dg.DefaultScheduleStatus.RUNNING for s in repository.schedule_defs
@@ -103,17 +105,20 @@ def test_schedules_and_sensors_run_by_default() -> None:
 
 def test_jobs_are_one_per_cadence_and_one_rebuild_per_partitioning() -> None:
     """The schedules (and an analyst in the UI) run a cadence's job; `nexus materialize` runs
-    the rebuild of each partitioning, which holds every unpartitioned asset too."""
+    the rebuild of each partitioning, which holds every unpartitioned asset too. Erasure and
+    the retention purge are jobs of their own (an operator's, and the monthly schedule's)."""
     repository = defs.get_repository_def()
     cadences = ["daily", "weekly", "biweekly", "monthly", "quarterly"]
     jobs = {job.name for job in repository.get_all_jobs() if not job.name.startswith("__")}
     assert jobs == {f"{c}_cadence_job" for c in cadences} | {
         "rebuild_days_by_month",
         "rebuild_monthly",
+        "erasure",
+        "retention_purge",
     }
     assert {s.name: s.job_name for s in repository.schedule_defs} == {
         f"{c}_cadence_schedule": f"{c}_cadence_job" for c in cadences
-    }
+    } | {"retention_purge_schedule": "retention_purge"}
     unpartitioned = {key for a in defs.assets if a.partitions_def is None for key in a.keys}
     for partitions, name in ((DAYS_BY_MONTH, "days_by_month"), (MONTHLY, "monthly")):
         own = {key for a in defs.assets if a.partitions_def == partitions for key in a.keys}

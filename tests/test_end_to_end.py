@@ -119,7 +119,8 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
 
     # the landing files are already loaded: nothing new, yet every derived asset must run
     first = nexus(env, "materialize")
-    assert "40 files (0 loaded, 40 already loaded, 0 rejected)" in first
+    files = len(load_contract())  # one file per contract table in the generated company
+    assert f"{files} files (0 loaded, {files} already loaded, 0 rejected)" in first
     runs = assert_summary_matches_instance(env, first)
     # the monthly tables first: the scorecard's days read them, and the daily tables need none
     assert [(run["partitioning"], run["status"]) for run in runs] == [
@@ -143,7 +144,7 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
             for key in instance.get_asset_keys()
             if instance.get_latest_materialization_event(key) is not None
         }
-    assert len(every_key) == 114  # 40 raw tables (reported by the ingest) and 74 derived assets
+    assert len(every_key) == 119  # 42 raw tables (reported by the ingest) and 77 derived assets
     months = [month_of(first_day)]
     while months[-1] < month_of(YESTERDAY):
         months.append(month_of(months[-1] + timedelta(days=31)))
@@ -211,7 +212,7 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     before = snapshot(env)
     start = (YESTERDAY - timedelta(days=2)).isoformat()
     again = nexus(env, "materialize", "--start", start)
-    assert "40 files (0 loaded, 40 already loaded, 0 rejected)" in again
+    assert f"{files} files (0 loaded, {files} already loaded, 0 rejected)" in again
     runs = assert_summary_matches_instance(env, again)
     daily = run_of(runs, "days_by_month")
     assert daily["window"] == f"{month_of(date.fromisoformat(start))} .. {month_of(YESTERDAY)}"

@@ -27,6 +27,7 @@ import pytest
 import yaml
 from dagster._core.storage.dagster_run import RunsFilter
 from dagster._utils.schedules import cron_string_iterator
+from deployment import open_instance
 
 from nexus_pipelines.contract import load_contract, parse_contract
 from nexus_pipelines.definitions import defs
@@ -423,7 +424,7 @@ def test_the_erasure_is_a_run_of_the_erasure_job_recording_the_raw_tables_it_cha
     built: dict,
 ) -> None:
     _ok(built["erased"])
-    instance = dg.DagsterInstance.from_config(str(built["a"] / "dagster"))
+    instance = open_instance(built["a"] / "dagster")
     # the refused attempts (no salt, a second request) made no run: only the one that erased
     (run,) = instance.get_runs(RunsFilter(job_name="erasure"))
     assert run.status == dg.DagsterRunStatus.SUCCESS
