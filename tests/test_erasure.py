@@ -185,6 +185,40 @@ def _contents(path: Path, schemas: set[str]) -> dict[str, list[tuple]]:
         }
 
 
+BAD_FILE = "bad-lines.csv"
+OTHER = 7  # another user, whose unreadable line stays in the quarantine
+
+
+def _bad_lines(landing: Path) -> None:
+    """An events file of three lines with one value too many each: two of the subject's (their id
+    quoted in one, as the generator writes it), one of another user. The reader cannot split
+    such a line, so each goes to the quarantine whole: one quarantine row per line."""
+    header, rows = _read(sorted((landing / "events").glob("*.csv"))[0])
+    template = rows[0]
+    lines = [",".join(header)]
+    for user, quote in ((SUBJECT, ""), (SUBJECT, '"'), (OTHER, "")):
+        values = [
+            f"{quote}{user}{quote}" if name == "user_id" else template[name] for name in header
+        ]
+        lines.append(",".join([*values, "one too many"]))
+    (landing / "events" / BAD_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _quarantined(path: Path) -> dict:
+    """The bad file's quarantine rows and ingestion log counts."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        rows = connection.execute(
+            "select row_number, rule, value from ingest.quarantine where file_path like ?"
+            " order by row_number",
+            [f"%{BAD_FILE}"],
+        ).fetchall()
+        log = connection.execute(
+            "select rows_in, loaded, quarantined from ingest.ingestion_log where file_path like ?",
+            [f"%{BAD_FILE}"],
+        ).fetchall()
+    return {"rows": rows, "log": log}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Warehouse A with the subject erased by the CLI, warehouse B never holding them."""
@@ -196,8 +230,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     original = _subject_rows(a / "landing")
     mentions = _subject_mentions(a / "landing")
     _without_subject(a / "landing", b / "landing")
+    _bad_lines(a / "landing")  # only A: B never received them
     _ok(nexus(a, "materialize"))
     before = _contents(a / "warehouse.duckdb", {"raw"})
+    quarantined = _quarantined(a / "warehouse.duckdb")
     dry_run = nexus(a, "erase", "--request", REQUEST, "--dry-run")
     after_dry_run = _contents(a / "warehouse.duckdb", {"raw"})
     no_salt = nexus(a, "erase", "--request", REQUEST, salt=None)
@@ -206,6 +242,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {
         "a": a, "b": b, "original": original, "mentions": mentions, "before": before,
         "dry_run": dry_run, "after_dry_run": after_dry_run, "no_salt": no_salt, "erased": erased,
+        "quarantined": quarantined,
     }  # fmt: skip
 
 
@@ -215,6 +252,7 @@ def test_dry_run_lists_the_rows_and_changes_nothing(built: dict) -> None:
     for table, rows in built["original"].items():
         if rows:
             assert f"raw.{table}: {rows} rows removed" in out
+    assert "ingest.quarantine: 2 rows removed" in out
     assert "Dry run: nothing changed" in out
 
 
@@ -263,7 +301,7 @@ def test_the_audit_log_records_the_erasure_without_personal_data(built: dict) ->
         }
     assert {table: rows for table, rows, *_ in log} == {
         table: rows for table, rows in built["original"].items() if rows
-    }
+    } | {"ingest.quarantine": 2}
     hashes = {row[2] for row in log}
     assert len(hashes) == 1 and suppressed == [(hashes.pop(),)]
     assert {row[3] for row in log} == {"erasure"} and len({row[5] for row in log}) == 1
@@ -271,6 +309,37 @@ def test_the_audit_log_records_the_erasure_without_personal_data(built: dict) ->
     assert str(SUBJECT) not in values
     assert hashlib.sha256(f":{SUBJECT}".encode()).hexdigest() not in values
     assert hashlib.sha256(f"{SALT}:{SUBJECT}".encode()).hexdigest() in values
+
+
+def test_the_quarantined_lines_of_the_subject_go_and_the_counts_add_up(built: dict) -> None:
+    """Lines 1 and 2 (the subject's) were quarantined whole, with their id in the value; the
+    erasure deletes those two quarantine rows and logs them; line 3 (user 7) stays. The
+    ingestion log keeps what ingestion saw: 3 in, 0 loaded, 3 quarantined = 1 still in the
+    quarantine + 2 removed (ingest.erasure_log)."""
+    _ok(built["erased"])
+    before = built["quarantined"]
+    assert [(row, rule) for row, rule, _ in before["rows"]] == [
+        (1, "unreadable"),
+        (2, "unreadable"),
+        (3, "unreadable"),
+    ]
+    assert all(str(SUBJECT) in value for _, _, value in before["rows"][:2])
+    assert before["log"] == [(3, 0, 3)]
+    after = _quarantined(built["a"] / "warehouse.duckdb")
+    assert after == {"rows": [before["rows"][2]], "log": [(3, 0, 3)]}
+    assert str(OTHER) in after["rows"][0][2] and str(SUBJECT) not in after["rows"][0][2]
+    with duckdb.connect(str(built["a"] / "warehouse.duckdb"), read_only=True) as connection:
+        removed = connection.execute(
+            "select sum(rows_removed), sum(values_emptied) from ingest.erasure_log"
+            " where request_id = ? and table_name = 'ingest.quarantine'",
+            [REQUEST],
+        ).fetchone()
+        holding = connection.execute(
+            "select count(*) from ingest.quarantine where value like ?", [f"%,{SUBJECT},%"]
+        ).fetchone()[0]
+    assert removed == (2, 0)
+    assert len(after["rows"]) + removed[0] == after["log"][0][2]
+    assert holding == 0
 
 
 def test_reingesting_the_old_files_does_not_restore_the_subject(built: dict) -> None:
