@@ -37,8 +37,10 @@ def _peak_rss_mb() -> float:
 
 
 def _stage(args: argparse.Namespace) -> dict:
-    """Run one stage in this process and return its figures."""
+    """Run one stage in this process and return its figures. Its seconds end with the stage's
+    work: the benchmark's own reading of what it wrote (rows, events) is not timed."""
     begun = time.perf_counter()
+    worked: float | None = None
     start = datetime.now(UTC).date() - timedelta(days=DAYS)
     domains: dict[str, float] = {}
     extra: dict[str, float] = {}
@@ -60,6 +62,7 @@ def _stage(args: argparse.Namespace) -> dict:
 
         with dg.DagsterInstance.get() as instance:  # the project's instance, as `make demo`'s
             summary = materialize_everything(start=start, ingest=False, instance=instance)
+            worked = time.perf_counter()  # what follows is the benchmark's own reading
             if not summary.ok:
                 raise SystemExit(f"materialisation failed: {summary.line()}")
             domains = _seconds_by_domain(instance, summary.run_ids)
@@ -67,6 +70,7 @@ def _stage(args: argparse.Namespace) -> dict:
         rows = _derived_rows()
     elif args.stage == "floor":
         domains = run_floor(start)
+        worked = time.perf_counter()
         rows = _derived_rows()
     elif args.stage == "peer":
         from nexus_pipelines.dbt_peer import run_dbt_peer, table_rows
@@ -83,6 +87,7 @@ def _stage(args: argparse.Namespace) -> dict:
             expected_rows=table_rows(warehouse),  # the floor's tables, written just before
         )
         domains, extra["peer_dbt_seconds"] = figures["domains"], figures["seconds"]
+        worked = time.perf_counter()
         rows = _derived_rows()
     else:  # what the daily schedule runs each morning: yesterday's partition and its reports
         import dagster as dg
@@ -95,10 +100,11 @@ def _stage(args: argparse.Namespace) -> dict:
                 instance=instance,
                 partition_key=partition_holding(DAYS_BY_MONTH, last_complete_day()),
             )
+            worked = time.perf_counter()
             assert result.success
             domains = _seconds_by_domain(instance, [result.run_id])
         rows = _derived_rows()
-    seconds = time.perf_counter() - begun
+    seconds = (worked or time.perf_counter()) - begun
     return {"rows": rows, "seconds": seconds, "peak_rss_mb": _peak_rss_mb(), **extra} | (
         {"domains": domains} if args.stage in ("materialize", "daily", "floor", "peer") else {}
     )

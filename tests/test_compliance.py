@@ -46,7 +46,8 @@ Evidence for February, collected 03-05 (due by March's end): every control but p
   (collected in March): 2 for dsr_timeliness, 0 for patch_status, 1 for the others.
 Adherence for March: 1 control passing (patch_status) of 12 evaluated = 8.33 %.
 Erasures executed in March (ingest.erasure_log): request r2, one run on 03-26 touching users (1
-  row), events (5), consents (2) and data_subject_requests (1 value emptied) -> 1 request, 4
+  row), events (5), consents (2) and data_subject_requests (1 value emptied), the quarantine
+  checked with nothing to remove (not counted) -> 1 request, 4
   tables, 8 rows removed, 1 value emptied; the retention purge ran on 04-01 00:30 UTC (April):
   none in March.
 """
@@ -205,6 +206,7 @@ ERASURE_LOG = [  # run, request, reason, subject hash, table, rows removed, valu
     ("run1", "r2", "erasure", "h", "raw.events", 5, 0, "2025-03-26 10:00"),
     ("run1", "r2", "erasure", "h", "raw.consents", 2, 0, "2025-03-26 10:00"),
     ("run1", "r2", "erasure", "h", "raw.data_subject_requests", 0, 1, "2025-03-26 10:00"),
+    ("run1", "r2", "erasure", "h", "ingest.quarantine", 0, 0, "2025-03-26 10:00"),  # checked only
     ("run2", "retention:usage_events", "retention", None, "raw.events", 40, 0, "2025-04-01 00:30"),
 ]
 

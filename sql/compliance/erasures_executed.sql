@@ -35,7 +35,9 @@ executed as (
         log.reason,
         count(distinct log.request_id) as requests,
         count(distinct log.run_id) as runs,
-        count(distinct log.table_name) as tables_touched,
+        count(distinct log.table_name) filter (
+            where log.rows_removed > 0 or log.values_emptied > 0
+        ) as tables_touched,
         sum(log.rows_removed)::bigint as rows_removed,
         sum(log.values_emptied)::bigint as values_emptied,
         string_agg(distinct log.request_id, ', ' order by log.request_id) as request_ids,
