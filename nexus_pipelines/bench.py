@@ -123,9 +123,12 @@ def _floor_window(start: date) -> tuple[datetime, datetime]:
 def run_floor(start: date) -> dict[str, float]:
     """What the product is measured against: every SQL asset's query once, over the whole range
     from `start` to yesterday, straight into its table with `create or replace table`, in
-    dependency order; no Dagster, no write path. Returns the query seconds per domain."""
+    dependency order; then the scorecard's metric queries (sql/reporting/scorecard/), once over
+    the same days, as the scorecard asset runs them. No Dagster, no write path. Returns the
+    query seconds per domain (the scorecard's under reporting)."""
     from nexus_pipelines.definitions import defs
-    from nexus_pipelines.partitions import PARTITIONS_TIMEZONE
+    from nexus_pipelines.partitions import PARTITIONS_TIMEZONE, last_complete_day
+    from nexus_pipelines.scorecard import compute_days
     from nexus_pipelines.sql_assets import load_declarations, prepared_query
     from nexus_pipelines.warehouse import Warehouse
 
@@ -147,6 +150,9 @@ def run_floor(start: date) -> dict[str, float]:
             )
             domain = declaration.asset_key.path[0]
             seconds[domain] = seconds.get(domain, 0.0) + time.perf_counter() - begun
+        begun = time.perf_counter()
+        compute_days(connection, window_start.date(), last_complete_day())
+        seconds["reporting"] = time.perf_counter() - begun
     return dict(sorted(seconds.items()))
 
 
