@@ -65,7 +65,7 @@ def build_definitions(source: Project | None = None) -> dg.Definitions:
         *build_sql_assets(source),
         *(assets for build in _offered(source, "build_assets") for assets in build(source)),
     ]
-    upstream = [key for assets in metric_assets for key in assets.keys]
+    upstream = {key: assets.partitions_def for assets in metric_assets for key in assets.keys}
     assets = [raw_assets, *metric_assets, *build_report_assets(source, upstream)]
     resources = {
         "warehouse": Warehouse(schemas=source.schemas),

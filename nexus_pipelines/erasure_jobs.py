@@ -115,6 +115,8 @@ def _remove(
                     tags={DATA_VERSION_TAG: loaded_files_version(connection, name).value},
                 )
             )
+    # the rebuild runs this job starts next open the warehouse in this same process
+    warehouse.release()
     for plan in plans:
         context.log.info(
             f"{plan.request_id} ({plan.rows_removed} rows removed):\n" + "\n".join(plan.lines())

@@ -27,7 +27,13 @@ from pydantic import AfterValidator, Field, model_validator
 
 from nexus_pipelines.contract import validate_identifier
 from nexus_pipelines.metadata import cell_text, markdown_table, partitioned_result, png_markdown
-from nexus_pipelines.partitions import days_written, local_midnight, partitions_for
+from nexus_pipelines.partitions import (
+    DAYS_BY_MONTH,
+    MONTHLY,
+    days_written,
+    local_midnight,
+    partitions_for,
+)
 from nexus_pipelines.playbook import Cadence, cadences, playbook_tables
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
 from nexus_pipelines.settings import load_settings
@@ -328,7 +334,32 @@ def _days_scored(
     return start.date(), min(end.date() - timedelta(days=1), as_of), windows
 
 
-def build_report_asset(report: Report, upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
+# A report of days (days_by_month) reading a table of complete months (monthly): the running
+# month has no monthly partition yet, so a month's days read the months up to it that exist (the
+# metrics there take the latest complete month). Without it, a backfill from the UI that holds
+# the running month is refused ("depends on non-existent partitions").
+_COMPLETE_MONTHS_SO_FAR = dg.TimeWindowPartitionMapping(
+    start_offset=-1, end_offset=0, allow_nonexistent_upstream_partitions=True
+)
+
+Upstream = Mapping[dg.AssetKey, dg.PartitionsDefinition | None]
+
+
+def _report_dep(report: Report, key: dg.AssetKey, upstream: Upstream) -> dg.AssetKey | dg.AssetDep:
+    """The dependency as Dagster should map its partitions (the same key by default)."""
+    theirs = upstream.get(key)
+    if report.partitions_def is None or theirs is None or theirs == report.partitions_def:
+        return key
+    if (report.partitions_def, theirs) == (DAYS_BY_MONTH, MONTHLY):
+        return dg.AssetDep(key, partition_mapping=_COMPLETE_MONTHS_SO_FAR)
+    raise ValueError(
+        f"{report.key.to_user_string()}: no partition mapping to {key.to_user_string()}"
+    )
+
+
+def build_report_asset(report: Report, upstream: Upstream | None = None) -> dg.AssetsDefinition:
+    """`upstream`: the metric assets a report may read, with their partitioning."""
+    upstream = upstream or {}
     check_specs = report.hook.check_specs(report.key) if report.hook else []
 
     @warehouse_asset(
@@ -337,7 +368,7 @@ def build_report_asset(report: Report, upstream: Sequence[dg.AssetKey] = ()) -> 
         f"kept in {report.table}.",
         owner=report.owner,
         cadence=report.cadence_id,
-        deps=report.deps(upstream),
+        deps=[_report_dep(report, key, upstream) for key in report.deps(list(upstream))],
         partitions_def=report.partitions_def,
         check_specs=check_specs or None,
         # a check may go unevaluated (the scorecard's on a metric with no data), and the UI may
@@ -392,6 +423,6 @@ def _selected(
 
 
 def build_report_assets(
-    source: Project | None = None, upstream: Sequence[dg.AssetKey] = ()
+    source: Project | None = None, upstream: Upstream | None = None
 ) -> list[dg.AssetsDefinition]:
     return [build_report_asset(report, upstream) for report in load_reports(source)]

@@ -24,7 +24,13 @@ import pandas as pd
 from nexus_pipelines.metadata import column_schema
 from nexus_pipelines.playbook import SuccessMetric, success_metrics
 from nexus_pipelines.project import project
-from nexus_pipelines.reports import HookOutcome, ReportHook, build_report_asset, load_reports
+from nexus_pipelines.reports import (
+    HookOutcome,
+    ReportHook,
+    Upstream,
+    build_report_asset,
+    load_reports,
+)
 from nexus_pipelines.settings import SQL_DIR, load_settings
 from nexus_pipelines.warehouse import (
     TableRules,
@@ -417,7 +423,7 @@ SCORECARD_HOOK = ReportHook(
 )
 
 
-def build_scorecard_asset(upstream: Sequence[dg.AssetKey] = ()) -> dg.AssetsDefinition:
+def build_scorecard_asset(upstream: Upstream | None = None) -> dg.AssetsDefinition:
     """The scorecard: the reporting domain's declared report whose hook is SCORECARD_HOOK."""
     [report] = [r for r in load_reports() if r.key == SCORECARD_KEY]
     return build_report_asset(report, upstream)

@@ -9,6 +9,7 @@ previous rows stay visible and the error names the table, each rule and how many
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -64,6 +65,8 @@ class Warehouse(DuckDBResource):
 
     _in_dagster: bool = PrivateAttr(default=False)
     _run_as_of: date | None = PrivateAttr(default=None)
+    _held: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _alone: Callable[[], bool] | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._in_dagster = True
@@ -72,6 +75,17 @@ class Warehouse(DuckDBResource):
         # process never opens the warehouse, so only in-process runs are recorded here.
         if context.instance and context.run and load_settings().executor == "in_process":
             record_run_process(context.instance, context.run)
+            self._alone = _alone_check(context.instance, context.run.run_id)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Close the file this run keeps open between steps (get_connection); a step that goes
+        on to start runs in this process calls it, as their connections cannot share it."""
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     def run_as_of(self, connection: duckdb.DuckDBPyConnection) -> date:
         """The day reports are as of, found once per run (Dagster gives each run its own copy of
@@ -116,7 +130,32 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open (with retries), prepare, and close on any exit."""
+        """Open (with retries), prepare, and close on any exit.
+
+        An in-process run with no other run in flight keeps its database open from step to
+        step and hands each step a cursor of it: opening the file costs some 20 ms and closing
+        it a checkpoint, per step (2 s of a demo rebuild's 20, docs/benchmarks.md). Once another
+        run is in flight, it closes the file after each use, so that run's steps, which take the
+        `duckdb` pool slot between ours, can open it."""
+        if self._alone is None or (read_only and self._held is None):
+            connection = self._prepared(read_only)
+            try:
+                yield connection
+            finally:
+                connection.close()
+            return
+        if self._held is None:
+            self._held = self._prepared(read_only=False)
+        connection = self._held.cursor()
+        try:
+            connection.execute("set TimeZone = 'UTC'")
+            yield connection
+        finally:
+            connection.close()
+            if not self._alone():
+                self.release()
+
+    def _prepared(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         if not read_only:
             self.resolved_path().parent.mkdir(parents=True, exist_ok=True)
         connection = self._open(read_only)
@@ -125,9 +164,39 @@ class Warehouse(DuckDBResource):
             if not read_only:
                 for schema in (*BASE_SCHEMAS, *(self.schemas or project().schemas)):
                     connection.execute(f"create schema if not exists {schema}")
-            yield connection
-        finally:
+        except BaseException:
             connection.close()
+            raise
+        return connection
+
+
+# A run has to be launched and its process started (seconds) before any step of it can ask for
+# the warehouse: whether a run is alone is read again at most this often.
+_ALONE_RECHECK_SECONDS = 1.0
+_IN_FLIGHT = dg.RunsFilter(
+    statuses=[
+        dg.DagsterRunStatus.QUEUED,
+        dg.DagsterRunStatus.NOT_STARTED,
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+        dg.DagsterRunStatus.CANCELING,
+    ]
+)
+
+
+def _alone_check(instance: dg.DagsterInstance, run_id: str) -> Callable[[], bool]:
+    """Whether no run but `run_id` is queued or running, read from the instance (cached for
+    `_ALONE_RECHECK_SECONDS`)."""
+    checked_at, alone = -math.inf, False
+
+    def alone_now() -> bool:
+        nonlocal checked_at, alone
+        if time.monotonic() - checked_at >= _ALONE_RECHECK_SECONDS:
+            others = [run for run in instance.get_run_ids(_IN_FLIGHT, limit=2) if run != run_id]
+            alone, checked_at = not others, time.monotonic()
+        return alone
+
+    return alone_now
 
 
 @contextmanager
