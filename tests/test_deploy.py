@@ -22,6 +22,7 @@ from deployment import DAYS, NEXUS, YESTERDAY, deployment, nexus
 from postgres import create_database, free_port, postgres_cluster
 
 from nexus_pipelines.alerts import build_alert_resource
+from nexus_pipelines.bench import UI_BACKFILL
 from nexus_pipelines.deploy import STATE_FILE, _group_members
 from nexus_pipelines.run_health import PID_TAG, POOL
 from nexus_pipelines.sql_assets import load_declarations
@@ -158,15 +159,6 @@ mutation($params: ExecutionParams!) {
   }
 }
 """
-BACKFILL = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message }
-  }
-}
-"""
 
 
 # What the 4 runs and the retried run materialise: the daily core of growth, as an analyst's
@@ -281,7 +273,7 @@ def concurrent_runs_and_a_backfill_across_a_daemon_restart(
         "partitionNames": partitions,
         "fromFailure": False,
     }
-    backfill = graphql(env, BACKFILL, {"params": params})["launchPartitionBackfill"]
+    backfill = graphql(env, UI_BACKFILL, {"params": params})["launchPartitionBackfill"]
     assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
     assert len(partitions) in (2, 3) and len(daily) == 14  # 13 tables and the scorecard
 
