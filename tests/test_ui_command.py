@@ -7,34 +7,12 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 from deployment import NEXUS, deployment, open_instance
 from postgres import free_port
 
-
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _in_group(pid: int, group: int) -> bool:
-    try:
-        return os.getpgid(pid) == group
-    except ProcessLookupError:
-        return False
+from nexus_pipelines.deploy import _group_members, webserver_healthy
 
 
 def _wait(condition, seconds: float, what: str) -> None:
@@ -57,7 +35,7 @@ def test_nexus_ui_serves_the_ui_runs_the_daemon_and_stops_on_ctrl_c(tmp_path: Pa
         start_new_session=True,  # its own group, as a terminal's foreground job
     )
     try:
-        _wait(lambda: _answers(port), 180, "the webserver answering on 127.0.0.1")
+        _wait(lambda: webserver_healthy(port), 180, "the webserver answering on 127.0.0.1")
         instance = open_instance(env["DAGSTER_HOME"])
         # the daemon is the project's: its backfill loop is one of those beating
         _wait(
@@ -66,17 +44,16 @@ def test_nexus_ui_serves_the_ui_runs_the_daemon_and_stops_on_ctrl_c(tmp_path: Pa
             "the daemon's backfill loop beating in the instance",
         )
         commands = [
-            (Path("/proc") / pid / "cmdline").read_bytes().split(b"\0")
-            for pid in os.listdir("/proc")
-            if pid.isdigit() and _in_group(int(pid), ui.pid)
+            (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
+            for pid in _group_members(ui.pid)
         ]
         assert [b"-m", b"nexus_pipelines.daemon", b"run"] in [c[1:4] for c in commands]
     finally:
         os.killpg(ui.pid, signal.SIGINT)  # what Ctrl-C sends the foreground group
         try:
             ui.wait(timeout=90)
-            _wait(lambda: not _group_alive(ui.pid), 60, "every process of `nexus ui` ending")
+            _wait(lambda: not _group_members(ui.pid), 60, "every process of `nexus ui` ending")
         finally:
-            if _group_alive(ui.pid):
+            if _group_members(ui.pid):
                 os.killpg(ui.pid, signal.SIGKILL)
     assert ui.returncode == 0
