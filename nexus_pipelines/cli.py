@@ -302,6 +302,45 @@ def cmd_ui(args: argparse.Namespace) -> int:
             daemon.kill()
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The reports listed, or a stored version written out (nexus_pipelines/report_export.py)."""
+    from nexus_pipelines.report_export import (
+        ExportError,
+        export,
+        find_report,
+        listing,
+        stored_version,
+    )
+    from nexus_pipelines.reports import load_reports
+    from nexus_pipelines.warehouse import Warehouse
+
+    reports = load_reports()
+    if args.list:
+        print(listing(reports))
+        return 0
+    settings = load_settings()
+    try:
+        if not args.name:
+            raise ExportError("name a report (see `nexus report --list`), or pass --list")
+        report = find_report(reports, args.name)
+        if not settings.duckdb_path.exists():
+            raise ExportError(
+                f"no warehouse at {settings.duckdb_path}: run `make demo` or `nexus materialize`"
+            )
+        with Warehouse().get_connection(read_only=True) as connection:
+            version = stored_version(connection, report, args.as_of)
+    except ExportError as error:
+        print(f"nexus report: {error}", file=sys.stderr)
+        return 1
+    text = export(version, args.format)
+    if args.destination is None:
+        sys.stdout.write(text)
+        return 0
+    args.destination.write_text(text, encoding="utf-8")
+    print(f"Wrote {report.name} as of {version.day} ({args.format}) to {args.destination}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from nexus_pipelines.generator import DEMO_DAYS, DEMO_USERS
 
@@ -372,6 +411,19 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--on", type=_date, help="the purge day (default: today, UTC)")
     purge.add_argument("--dry-run", action="store_true", help="list what would be removed")
     purge.set_defaults(handler=cmd_purge)
+
+    report = commands.add_parser(
+        "report", help="list the reports, or write a stored one as markdown or HTML"
+    )
+    report.add_argument("name", nargs="?", help="the report (`--list` names them)")
+    report.add_argument("--list", action="store_true", help="every report, cadence and owner")
+    report.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: the newest stored)")
+    report.add_argument("--format", choices=["md", "html"], default="md")
+    # not `out`: main() fills an unset `--out` with the landing folder (generate's default)
+    report.add_argument(
+        "--out", dest="destination", type=Path, help="file to write (default: standard output)"
+    )
+    report.set_defaults(handler=cmd_report)
 
     docs = commands.add_parser("contract-docs", help="regenerate docs/raw-data-contract.md")
     docs.add_argument("--check", action="store_true", help="fail if the document is stale")
