@@ -143,7 +143,9 @@ def cell_text(value: Any, kind: str | None = None, currency: str | None = None) 
     thousands separators, money with two decimals and the currency, percentages with %,
     fractions as percentages, durations with their unit, dates as dates, yes/no. Without a
     kind, an integer is a count and a float has two decimals."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+    # pd.NA: a NULL beside values in an integer column (pandas' nullable Int64)
+    missing = value is None or value is pd.NA or value is pd.NaT
+    if missing or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"

@@ -174,10 +174,29 @@ def test_performance_report_says_so_when_the_quarter_has_no_probes(warehouse: Wa
 
 
 def test_performance_report_without_a_regression_says_none(warehouse: Warehouse) -> None:
-    """batch alone (not customer-facing, so no 'overall'): +5 % p95, 100 % uptime: no regression."""
-    load_probes(warehouse, [p for p in PROBES if p[0] == "batch"])
+    """batch's probes and api's of 2025-10-01 (so the report is as of that day and judges Q3):
+    in Q3 batch alone (not customer-facing, so no 'overall'), +5 % p95, 100 % uptime: none."""
+    load_probes(warehouse, [p for p in PROBES if p[0] == "batch" or p[1] == "2025-10-01 00:30"])
     text = performance_report(warehouse)
     assert section(text, "Regressions")[2:] == ["|  |  | no service regressed |"]
+
+
+def test_performance_report_says_what_it_cannot_compare_in_the_first_quarter_of_data(
+    warehouse: Warehouse,
+) -> None:
+    """The Q3 probes and api's of 2025-10-01 (the data starts in Q3): uptime is judged (web 80 %
+    and overall 90 % below the SLO), but no p95 can be compared, and the section says so; the
+    quarter before's columns stay empty."""
+    load_probes(warehouse, [p for p in PROBES if p[1][:7] in ("2025-08", "2025-10")])
+    text = performance_report(warehouse)
+    assert section(text, "Regressions")[2:] == [
+        "| web | uptime | uptime 80.000 % below the SLO 99.9 % |",
+        "| overall | uptime | uptime 90.000 % below the SLO 99.9 % |",
+        "|  | p95 latency | not compared: no latency probes in the quarter before |",
+    ]
+    assert section(text, "Latency per service")[2] == (
+        "| api | 300.00 |  |  | 560.00 |  |  | 592.00 |  |  |"
+    )
 
 
 @pytest.fixture
@@ -237,3 +256,19 @@ def test_optimization_report_cycle_time_throughput_wip_and_mttr_by_hand(
         "| 2025-04-01 | 1 | 60.00 | 60.00 | -33.30 |",
         "| 2025-07-01 | 2 | 75.00 | 75.00 | 25.00 |",
     ]
+
+
+def test_optimization_report_leaves_the_quarter_before_empty_when_the_data_starts_later(
+    delivery_and_incidents: Warehouse,
+) -> None:
+    """Without the Q2 items (p1-p4) the data starts in Q3: Q3 all work is q1, q2, q3 done (1, 3,
+    4 -> median 3, p85 at 1.7: 3 + 0.7 x 1 = 3.7), WIP q4, q5 = 2; the quarter before has no
+    row, so its throughput and WIP read empty (not "<NA>", not 0) and the improvement is no
+    data."""
+    with delivery_and_incidents.get_connection() as connection:
+        connection.execute("delete from raw.work_items where work_item_id like 'p%'")
+    text = optimization_report(delivery_and_incidents)
+    assert section(text, "Process improvement") == ["_no data_"]
+    assert section(text, "Flow, last complete quarter")[2] == (
+        "| 2025-Q3 | all | all | 3 |  | 2 |  | 3.00 |  | 3.70 |  |  |"
+    )

@@ -1,5 +1,5 @@
 -- Grain: one row per regression found in the last complete calendar quarter (reporting timezone,
--- complete on the as-of day), or one row saying there is none (or no data to judge). The rule:
+-- complete on the as-of day), then what could not be judged, or that there is none. The rule:
 -- a service regressed when its p95 latency rose more than 10 % over the quarter before (both
 -- quarters with probes), or when its uptime over the quarter is below the SLO (setting
 -- reliability_slo). Latency and uptime as in the latency and uptime sections.
@@ -73,6 +73,33 @@ found as (
 judged as (
     select
         (select count(*) from uptime where uptime_pct is not null) as services_with_probes,
+        (select count(previous_p95_ms) from latency) as services_compared,
+),
+
+notes as (
+    -- what could not be judged, said plainly rather than read as "no regression"
+    select
+        null as service_id,
+        null as measure,
+        'no health-check probes loaded for the quarter' as regression,
+    from judged
+    where services_with_probes = 0
+    union all
+    select
+        null as service_id,
+        'p95 latency' as measure,
+        'not compared: no latency probes in the quarter before' as regression,
+    from judged
+    where services_with_probes > 0
+        and services_compared = 0
+    union all
+    select
+        null as service_id,
+        null as measure,
+        'no service regressed' as regression,
+    from judged
+    where services_with_probes > 0
+        and not exists (select 1 from found)
 )
 
 select
@@ -82,12 +109,8 @@ select
 from found
 union all
 select
-    null as service_id,
-    null as measure,
-    case
-        when services_with_probes = 0 then 'no health-check probes loaded for the quarter'
-        else 'no service regressed'
-    end as regression,
-from judged
-where not exists (select 1 from found)
-order by service_id = 'overall', service_id, measure
+    service_id,
+    measure,
+    regression,
+from notes
+order by service_id is null, service_id = 'overall', service_id, measure
