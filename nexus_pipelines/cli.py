@@ -279,27 +279,46 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """The webserver and the daemon on this instance until Ctrl-C, as `dagster dev` runs them,
-    but with the project's daemon (nexus_pipelines.daemon: backfills start within seconds)."""
+    """The webserver and the daemon on this instance, as `dagster dev` runs them but with the
+    project's daemon (nexus_pipelines.daemon: backfills start within seconds). Ctrl-C or a
+    SIGTERM stops both; if either stops by itself, the other is stopped too (exit 1)."""
+    import signal
     import subprocess
 
     from nexus_pipelines.settings import PROJECT_DIR
 
+    def interrupted(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
     workspace = str(PROJECT_DIR / "workspace.yaml")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "nexus_pipelines.daemon", "run", "-w", workspace]
-    )
     webserver = str(Path(sys.executable).parent / "dagster-webserver")
+    commands = {
+        "daemon": [sys.executable, "-m", "nexus_pipelines.daemon", "run", "-w", workspace],
+        "webserver": [webserver, "-w", workspace, "-h", args.host, "-p", str(args.port)],
+    }
+    signal.signal(signal.SIGTERM, interrupted)
+    children: dict[str, subprocess.Popen] = {}
     try:
-        return subprocess.call([webserver, "-w", workspace, "-h", args.host, "-p", str(args.port)])
+        for role, command in commands.items():
+            children[role] = subprocess.Popen(command)
+        while True:
+            for role, child in children.items():
+                if child.poll() is not None:
+                    print(f"nexus ui: the {role} exited ({child.returncode})", file=sys.stderr)
+                    return 1
+            time.sleep(1)
     except KeyboardInterrupt:
         return 0
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for child in children.values():
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def cmd_report(args: argparse.Namespace) -> int:

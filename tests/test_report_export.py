@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from deployment import DAYS, NEXUS, YESTERDAY, deployment, nexus, query
 
 from nexus_pipelines.settings import PROJECT_DIR
-from tests.deployment import DAYS, NEXUS, YESTERDAY, deployment, nexus, query
 
 PICTURE = "data:image/png;base64,"
 
