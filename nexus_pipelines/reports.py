@@ -261,6 +261,16 @@ class Report:
         offered = {"cadence": self.cadence_id} | ({"as_of": as_of} if as_of else {})
         return self.source.query_parameters(section.sql, offered, section.where)
 
+    def _create_macros(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """The domain's macros, which sections share as its assets' queries do. DuckDB binds a
+        macro's tables when it is created, so one over tables not written yet is left out: a
+        section calling it fails loudly, and one that does not still renders."""
+        for statement in duckdb.extract_statements(self.domain.macros_sql or ""):
+            try:
+                connection.execute(statement)
+            except (duckdb.CatalogException, duckdb.BinderException):
+                continue
+
     def render(
         self, connection: duckdb.DuckDBPyConnection, generated_at: datetime, as_of: date | None
     ) -> tuple[str, dict[str, int | str]]:
@@ -272,6 +282,7 @@ class Report:
         # of one) is refused while the connection holds a half-read result.
         for name, frame in playbook_tables().items():  # noqa: B007
             connection.execute(f"create or replace temp table {name} as from frame")
+        self._create_macros(connection)
         for section in self.sections:
             text, figure = section.render(connection, self.parameters(section, as_of))
             lines += [f"## {section.spec.title}", "", text, ""]

@@ -118,6 +118,16 @@ def test_bad_defaults_are_refused(table: str, column: str, default, message: str
         parse_contract(bad)
 
 
+WORK_ITEM_EXTRAS = (
+    "title",
+    "priority",
+    "blocked_reason",
+    "decision_needed",
+    "linked_incident_id",
+    "linked_feedback_id",
+)
+
+
 def test_optional_columns_and_their_defaults() -> None:
     """The columns no metric needs (or that have a natural value) may be left out of a file."""
     optional = {
@@ -142,5 +152,18 @@ def test_optional_columns_and_their_defaults() -> None:
         ("services", "product_id"): "empty",
         ("incidents", "title"): "empty",
         ("deployments", "environment"): "`production`",
+        # a tracker's export may have only the flow times: the sprint plan ranks what it has
+        **{("work_items", c): "empty" for c in WORK_ITEM_EXTRAS},
+        ("stack_components", "used_by"): "empty",
+        ("stack_components", "latest_version"): "empty",
+        ("stack_components", "end_of_life"): "empty",
+        ("market_signals", "signal_id"): "hash of observed_on, source, subject, summary",
+        ("market_signals", "impact"): "`neutral`",
+        ("market_signals", "strength"): "empty",
+        ("market_signals", "source"): "empty",
+        ("brand_mentions", "mention_id"): "hash of mentioned_at, channel, url",
+        ("brand_mentions", "reach"): "empty",
+        ("brand_mentions", "on_brand"): "empty",
+        ("brand_mentions", "url"): "empty",
     }
     assert "| segment | VARCHAR | no |  | `unknown` |" in render_reference()

@@ -78,7 +78,9 @@ def load_items(warehouse: Warehouse, items: list[tuple]) -> None:
     with warehouse.get_connection() as connection:
         ensure_ingest_tables(connection)
         connection.executemany(
-            "insert into raw.work_items values ($1, $2, $3, '2025-01-01 00:00:00+00', "
+            "insert into raw.work_items "
+            "(work_item_id, item_type, team, created_at, started_at, done_at) "
+            "values ($1, $2, $3, '2025-01-01 00:00:00+00', "
             "$4::timestamptz, $5::timestamptz)",
             [
                 (i, kind, team, f"{s}:00+00" if s else None, f"{d}:00+00" if d else None)

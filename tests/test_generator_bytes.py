@@ -7,6 +7,9 @@ a stable sort, so rows with the same key keep their generation order. numpy's de
 that order to the processor (AVX2 and AVX-512 machines wrote different files from the same seed).
 Checked the same with numpy's AVX-512 and AVX2 code paths turned off (NPY_DISABLE_CPU_FEATURES).
 The parquet bytes also depend on the pinned pyarrow; a deliberate upgrade re-records them.
+Re-recorded for work_items (the tracker fields, from their own stream: the flow columns are
+unchanged) and the new stack_components, market_signals and brand_mentions; every other table
+kept its digest.
 """
 
 from __future__ import annotations

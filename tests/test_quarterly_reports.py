@@ -204,7 +204,9 @@ def delivery_and_incidents(warehouse: Warehouse) -> Warehouse:
     with warehouse.get_connection() as connection:
         ensure_ingest_tables(connection)
         connection.executemany(
-            "insert into raw.work_items values ($1, $2, $3, '2025-04-01 00:00:00+00', "
+            "insert into raw.work_items "
+            "(work_item_id, item_type, team, created_at, started_at, done_at) "
+            "values ($1, $2, $3, '2025-04-01 00:00:00+00', "
             "$4::timestamptz, $5::timestamptz)",
             [(i, kind, team, utc(s), utc(d)) for i, kind, team, s, d in ITEMS],
         )

@@ -6,7 +6,7 @@ domains share (the window, the users and their traits, the team, the experiment 
 first table is built; then one module per domain turns it into that domain's tables: `growth`,
 `revenue` (billing and finance), `reliability`, `support`, and, for tables without a project
 domain yet, the contract's own groups: `voice`, `experiments` (with campaigns), `content`,
-`compliance`, `delivery`.
+`compliance`, `delivery`, and the optional feeds of `market`.
 
 Equal arguments give byte-identical files (tests/test_generator_bytes.py holds the output to the
 byte), so the order of the random draws is fixed. There is no shared generator: every stream is
@@ -31,6 +31,7 @@ from nexus_pipelines.generator import (
     delivery,
     experiments,
     growth,
+    market,
     reliability,
     revenue,
     support,
@@ -75,8 +76,9 @@ def _tables(world: World) -> Iterator[Table]:
     yield from revenue.tables(world)
     outages = yield from reliability.tables(world)
     yield from support.tables(world, outages)
-    yield from voice.tables(world)
+    feedback_received = yield from voice.tables(world)
     yield from experiments.tables(world)
     yield from content.tables(world)
     yield from compliance.tables(world)
-    yield from delivery.tables(world)
+    yield from delivery.tables(world, outages, feedback_received)
+    yield from market.tables(world, outages)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import numpy as np
 
@@ -10,11 +10,14 @@ from nexus_pipelines.generator.columns import DAY, NULL, Cat, Table, ids
 from nexus_pipelines.generator.world import Clock, Users, World, time_of_day
 
 
-def tables(world: World) -> Iterator[Table]:
-    """One stream, drawn in this order: NPS, then feedback."""
+def tables(world: World) -> Generator[Table, None, np.ndarray]:
+    """One stream, drawn in this order: NPS, then feedback. Returns when each piece of feedback
+    arrived (in id order), which delivery's work items answer."""
     rng, c, u = world.rng("voice"), world.clock, world.users
     yield _nps_responses(rng, c, u)
-    yield _feedback_items(rng, c, u)
+    feedback = _feedback_items(rng, c, u)
+    yield feedback
+    return np.asarray(feedback.columns["received_at"])
 
 
 def _nps_responses(rng: np.random.Generator, c: Clock, u: Users) -> Table:
