@@ -27,11 +27,39 @@ DAYS_BY_MONTH = dg.MonthlyPartitionsDefinition(
     start_date=_FIRST_MONTH, timezone=PARTITIONS_TIMEZONE, end_offset=1
 )
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date=_FIRST_MONTH, timezone=PARTITIONS_TIMEZONE)
+# Reports are partitioned by their cadence's period. ISO weeks from Monday (the bi-weekly
+# cadence's reports too: their partition is the week a fortnight ends in), and calendar quarters.
+_FIRST_MONDAY = _SETTINGS.founded_on - timedelta(days=_SETTINGS.founded_on.weekday())
+WEEKLY = dg.WeeklyPartitionsDefinition(
+    start_date=_FIRST_MONDAY.isoformat(), day_offset=1, timezone=PARTITIONS_TIMEZONE
+)
+_FIRST_QUARTER = _SETTINGS.founded_on.replace(
+    month=(_SETTINGS.founded_on.month - 1) // 3 * 3 + 1, day=1
+)
+QUARTERLY = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1,4,7,10 *",
+    start=_FIRST_QUARTER.isoformat(),
+    fmt="%Y-%m-%d",
+    timezone=PARTITIONS_TIMEZONE,
+)
 
 _BY_NAME: dict[str, dg.TimeWindowPartitionsDefinition | None] = {
     "days_by_month": DAYS_BY_MONTH,
+    "weekly": WEEKLY,
     "monthly": MONTHLY,
+    "quarterly": QUARTERLY,
     "none": None,
+}
+
+# The period a cadence's report is of, as the partitions of its cadence's job: a Dagster job holds
+# one partitioning, and the daily cadence's tables are partitioned by month, so a daily report is
+# too (each day's version is its own materialisation and row of its store).
+CADENCE_PARTITIONS: dict[str, dg.TimeWindowPartitionsDefinition] = {
+    "daily": DAYS_BY_MONTH,
+    "weekly": WEEKLY,
+    "biweekly": WEEKLY,
+    "monthly": MONTHLY,
+    "quarterly": QUARTERLY,
 }
 
 

@@ -6,10 +6,10 @@ A domain lists its reports in `assets/domains/<domain>/reports.yaml`; a section'
 the report's dependencies. Each report is one asset, `<domain>/<report>`, whose markdown is on
 its page (`report` metadata) and, every version kept, in the table `<domain>.<report>` (or its
 `store`). A report may be one per scheduled cadence (`for_each: cadence`, binding `$cadence`),
-of a day (`as_of: true`, binding `$as_of` and keeping one version per day), and may have its
-domain compute rows and checks first (`computed_by:` a `ReportHook`), for every day of its months
-when it is partitioned (`partitions: days_by_month`: the scorecard's history). Queries may read the
-playbook's own tables (`playbook_activities`, `playbook_success_metrics`). The fields are
+of a period (`as_of: true`: partitioned by its cadence's period, binding `$as_of`, the period's
+last day, and keeping one version per day), and may have its domain compute rows and checks first
+(`computed_by:` a `ReportHook`, for every day of its months: the scorecard's history). Queries may
+read the playbook's own tables (`playbook_activities`, `playbook_success_metrics`). The fields are
 described in assets/domains/README.md.
 """
 
@@ -28,11 +28,11 @@ from pydantic import AfterValidator, Field, model_validator
 from nexus_pipelines.contract import validate_identifier
 from nexus_pipelines.metadata import cell_text, markdown_table, partitioned_result, png_markdown
 from nexus_pipelines.partitions import (
+    CADENCE_PARTITIONS,
     DAYS_BY_MONTH,
     MONTHLY,
     days_written,
     local_midnight,
-    partitions_for,
 )
 from nexus_pipelines.playbook import Cadence, cadences, playbook_tables
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
@@ -48,6 +48,10 @@ from nexus_pipelines.warehouse import (
 )
 
 CADENCE_PLACEHOLDER = "{cadence}"
+# The tag telling `nexus materialize` to render only a report's newest period (nexus_pipelines/
+# runner.py): every period of a two-year history is a thousand renders; the UI backfills them.
+REBUILD_TAG = "nexus/rebuild"
+NEWEST_PERIOD = "newest_period"
 # What each column of a report's store means, shown with its column schema in the UI.
 STORE_DESCRIPTIONS = {
     "cadence": "The cadence the review is of (daily, weekly, biweekly, monthly, quarterly).",
@@ -126,7 +130,6 @@ class ReportSpec(Declaration):
     store: Identifier | None = None
     queries: Identifier | None = None
     computed_by: Identifier | None = None
-    partitions: Literal["days_by_month", "none"] = "none"
     lookback: list[Identifier] = Field(default_factory=list)
     sections: list[SectionSpec] = Field(min_length=1)
 
@@ -144,11 +147,8 @@ class ReportSpec(Declaration):
             raise ValueError("a report needs an `owner` and a `cadence`")
         if self.computed_by and not self.as_of:
             raise ValueError("a report `computed_by` a hook computes as of a day: `as_of: true`")
-        if (self.partitions != "none" or self.lookback) and not self.computed_by:
-            raise ValueError(
-                "a partitioned report (or one with a `lookback`) has its days written by a hook: "
-                "`computed_by`"
-            )
+        if self.lookback and not self.computed_by:
+            raise ValueError("a `lookback` widens the days a hook computes: `computed_by`")
         return self
 
 
@@ -211,7 +211,9 @@ class Report:
         self.owner = list(cadence.roles) if cadence else [spec.owner or ""]
         self.cadence_id = cadence.id if cadence else spec.cadence or ""
         self.hook: ReportHook | None = domain.hook(spec.computed_by) if spec.computed_by else None
-        self.partitions_def = partitions_for(spec.partitions)
+        # a report of a day is partitioned by its cadence's period (the scorecard's hook writes
+        # every day of its months)
+        self.partitions_def = CADENCE_PARTITIONS[self.cadence_id] if spec.as_of else None
         unknown = set(spec.lookback) - source.metric_settings.keys()
         if unknown:
             raise ValueError(f"{where}: lookback names unknown settings {sorted(unknown)}")
@@ -256,6 +258,16 @@ class Report:
                 for name, kind in self.columns.items()
             ]
         )
+
+    def period_as_of(self, partition_key: str, data_as_of: date) -> date:
+        """The day a partition's version is as of: its period's last day that exists, or the
+        data's last day when that is sooner; a period after the data still states its own end
+        (and shows what its days hold: nothing), never an earlier period's day."""
+        assert self.partitions_def is not None
+        window = self.partitions_def.time_window_for_partition_key(partition_key)
+        first, after = days_written(window)
+        last_day = max(first.date(), (after - timedelta(days=1)).date())
+        return last_day if data_as_of < first.date() else min(last_day, data_as_of)
 
     def parameters(self, section: Section, as_of: date | None) -> dict[str, Any]:
         offered = {"cadence": self.cadence_id} | ({"as_of": as_of} if as_of else {})
@@ -352,6 +364,9 @@ def _days_scored(
 _COMPLETE_MONTHS_SO_FAR = dg.TimeWindowPartitionMapping(
     start_offset=-1, end_offset=0, allow_nonexistent_upstream_partitions=True
 )
+# Any other pair: the upstream partitions overlapping the report's period, those that exist (a week
+# of the running month reads the days_by_month tables; a monthly table has no such month yet).
+_OVERLAPPING_PERIODS = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
 
 Upstream = Mapping[dg.AssetKey, dg.PartitionsDefinition | None]
 
@@ -363,22 +378,26 @@ def _report_dep(report: Report, key: dg.AssetKey, upstream: Upstream) -> dg.Asse
         return key
     if (report.partitions_def, theirs) == (DAYS_BY_MONTH, MONTHLY):
         return dg.AssetDep(key, partition_mapping=_COMPLETE_MONTHS_SO_FAR)
-    raise ValueError(
-        f"{report.key.to_user_string()}: no partition mapping to {key.to_user_string()}"
-    )
+    return dg.AssetDep(key, partition_mapping=_OVERLAPPING_PERIODS)
 
 
 def build_report_asset(report: Report, upstream: Upstream | None = None) -> dg.AssetsDefinition:
-    """`upstream`: the metric assets a report may read, with their partitioning."""
+    """`upstream`: the assets a report may read (metrics and the other reports), with their
+    partitioning."""
     upstream = upstream or {}
     check_specs = report.hook.check_specs(report.key) if report.hook else []
+    period = report.cadence_id if report.cadence_id != "daily" else "month (one version a day)"
+    kept = f"one partition per {period}; " if report.partitions_def else ""
 
     @warehouse_asset(
         key=report.key,
-        description=f"{report.description} Read it in the `report` metadata; every version is "
-        f"kept in {report.table}.",
+        description=f"{report.description} Read it in the `report` metadata ({kept}every version "
+        f"is kept in {report.table}).",
         owner=report.owner,
         cadence=report.cadence_id,
+        kinds=["report"],
+        # a rebuild renders a report's newest period; its history is a backfill away
+        tags={} if report.hook or not report.partitions_def else {REBUILD_TAG: NEWEST_PERIOD},
         deps=[_report_dep(report, key, upstream) for key in report.deps(list(upstream))],
         partitions_def=report.partitions_def,
         check_specs=check_specs or None,
@@ -394,35 +413,53 @@ def build_report_asset(report: Report, upstream: Upstream | None = None) -> dg.A
         context: dg.AssetExecutionContext, warehouse: Warehouse
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         generated_at = datetime.now(load_settings().tz)
-        metadata: dict[str, Any] = {}
-        outcome = None
         with warehouse.get_connection() as connection:
             if report.hook and report.key not in context.selected_asset_keys:
                 yield from _selected(context, report.key, report.hook.checks(connection))
                 return
-            as_of = warehouse.run_as_of(connection) if report.spec.as_of else None
-            if report.hook and as_of:
-                first, last, windows = _days_scored(report, context, as_of)
-                outcome = report.hook.compute(context, connection, first, last, windows)
-                as_of = outcome.as_of
-                metadata = dict(outcome.metadata)
-            text, shown = report.render(connection, generated_at, as_of)
-            report.store(connection, text, generated_at, as_of)
-        metadata |= shown | {"report": dg.MetadataValue.md(text)}
-        metadata.setdefault("dagster/table_name", report.table)
-        checks = _selected(context, report.key, outcome.checks) if outcome else []
-        if report.partitions_def is not None and outcome:
-            # the run's figures after the hook's own on the newest partition: the UI lists
-            # metadata in order, and the hook's first entry is what the analyst comes for
-            newest = metadata | outcome.run_facts
-            yield partitioned_result(context, outcome.by_partition, newest, {}, checks)
-            return
-        if as_of:
-            metadata["as_of"] = as_of.isoformat()
-        run_facts = outcome.run_facts if outcome else {}
-        yield dg.MaterializeResult(metadata=metadata | run_facts, check_results=checks)
+            if report.hook:
+                yield _computed_and_rendered(report, report.hook, context, connection, warehouse)
+                return
+            if report.partitions_def is None:
+                text, shown = report.render(connection, generated_at, None)
+                report.store(connection, text, generated_at, None)
+                yield dg.MaterializeResult(metadata=_shown(report, text, shown))
+                return
+            data_as_of = warehouse.run_as_of(connection)
+            by_partition = {}
+            for key in context.partition_keys:  # a backfill's range: one version per period
+                as_of = report.period_as_of(key, data_as_of)
+                text, shown = report.render(connection, generated_at, as_of)
+                report.store(connection, text, generated_at, as_of)
+                by_partition[key] = _shown(report, text, shown) | {"as_of": as_of.isoformat()}
+        yield partitioned_result(context, by_partition, {}, {})
 
     return report_asset
+
+
+def _shown(report: Report, text: str, shown: dict[str, int | str]) -> dict[str, Any]:
+    return shown | {"report": dg.MetadataValue.md(text), "dagster/table_name": report.table}
+
+
+def _computed_and_rendered(
+    report: Report,
+    hook: ReportHook,
+    context: dg.AssetExecutionContext,
+    connection: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+) -> dg.MaterializeResult:
+    """A hook's report: its days computed (each partition's own figures), then rendered once, as
+    of the newest day, on the newest partition."""
+    first, last, windows = _days_scored(report, context, warehouse.run_as_of(connection))
+    outcome = hook.compute(context, connection, first, last, windows)
+    generated_at = datetime.now(load_settings().tz)
+    text, shown = report.render(connection, generated_at, outcome.as_of)
+    report.store(connection, text, generated_at, outcome.as_of)
+    checks = _selected(context, report.key, outcome.checks)
+    # the run's figures after the hook's own on the newest partition: the UI lists metadata in
+    # order, and the hook's first entry is what the analyst comes for
+    newest = dict(outcome.metadata) | _shown(report, text, shown) | outcome.run_facts
+    return partitioned_result(context, outcome.by_partition, newest, {}, checks)
 
 
 def _selected(
@@ -436,4 +473,7 @@ def _selected(
 def build_report_assets(
     source: Project | None = None, upstream: Upstream | None = None
 ) -> list[dg.AssetsDefinition]:
-    return [build_report_asset(report, upstream) for report in load_reports(source)]
+    """`upstream`: the metric assets, with their partitioning; a report may also read another."""
+    reports = load_reports(source)
+    readable = dict(upstream or {}) | {report.key: report.partitions_def for report in reports}
+    return [build_report_asset(report, readable) for report in reports]

@@ -30,6 +30,7 @@ from nexus_pipelines.raw_assets import (
     raw_table_metadata,
     results_by_table,
 )
+from nexus_pipelines.reports import NEWEST_PERIOD, REBUILD_TAG
 from nexus_pipelines.run_health import announce_pool_waits, fail_dead_runs, process_tags
 from nexus_pipelines.settings import PROJECT_DIR, load_settings
 from nexus_pipelines.warehouse import Warehouse, data_range
@@ -145,13 +146,14 @@ def execute_job_run(
     return run.run_id
 
 
-COARSENESS = {"none": 0, "days_by_month": 1, "monthly": 2}
+COARSENESS = {"none": 0, "days_by_month": 1, "weekly": 2, "monthly": 3, "quarterly": 4}
 
 
 @dataclass(frozen=True)
 class PlannedRun:
-    partitioning: str  # "days_by_month", "monthly", or "none": a run of unpartitioned assets only
+    partitioning: str  # a name of partitions.py, or "none": a run of unpartitioned assets only
     keys: tuple[dg.AssetKey, ...]
+    newest_period: bool = False  # reports: the range's newest complete period only
 
 
 def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[PlannedRun]:
@@ -160,16 +162,33 @@ def plan_runs(assets: list[dg.AssetsDefinition], ingest: bool = True) -> list[Pl
     upstreams are done or in the same run. Every order of partitionings is tried (a handful: at
     most one candidate per partitioning a step) and the one with the fewest runs kept; among
     equals, the one whose each run goes to the partitioning that can run the most, and on a tie
-    the coarser one (tests/test_runner.py: two runs where a greedy order needs three)."""
+    the coarser one (tests/test_runner.py: two runs where a greedy order needs three). Reports
+    tagged to render their newest period come last, one run per partitioning: nothing reads
+    them, and a range of their periods would render each."""
     upstream: dict[dg.AssetKey, set[dg.AssetKey]] = {}
     partitioning: dict[dg.AssetKey, str] = {}
+    newest: dict[str, list[dg.AssetKey]] = {}
     for definition in assets:
         for key in definition.keys:
             if not ingest and key.path[0] == "raw":
                 continue
+            name = partitioning_name(definition.partitions_def)
+            if definition.tags_by_key.get(key, {}).get(REBUILD_TAG) == NEWEST_PERIOD:
+                newest.setdefault(name, []).append(key)
+                continue
             upstream[key] = set(definition.asset_deps.get(key, set()))
-            partitioning[key] = partitioning_name(definition.partitions_def)
-    return _fewest_runs(set(upstream), upstream, partitioning)
+            partitioning[key] = name
+    read = {key for keys in newest.values() for key in keys} & set().union(*upstream.values())
+    if read:
+        names = sorted(key.to_user_string() for key in read)
+        raise ValueError(f"{names} render their newest period only, yet other assets read them")
+    return [
+        *_fewest_runs(set(upstream), upstream, partitioning),
+        *(
+            PlannedRun(name, tuple(sorted(keys, key=lambda k: k.to_user_string())), True)
+            for name, keys in sorted(newest.items(), key=lambda item: COARSENESS[item[0]])
+        ),
+    ]
 
 
 def _fewest_runs(
@@ -217,8 +236,11 @@ def _runnable(
     return chosen
 
 
-def _range_tags(partitioning: str, start: date, end: date) -> dict[str, str] | None:
-    """The run's partition range, or None when the range holds no complete partition."""
+def _range_tags(
+    partitioning: str, start: date, end: date, newest_period: bool = False
+) -> dict[str, str] | None:
+    """The run's partition range (only its newest partition when told), or None when the range
+    holds no complete partition."""
     partitions = partitions_for(partitioning)
     if partitions is None:
         return {}
@@ -231,9 +253,10 @@ def _range_tags(partitioning: str, start: date, end: date) -> dict[str, str] | N
     complete = partitions.get_last_partition_key()
     if complete is None or first > complete:
         return None
+    last = min(last, complete)
     return {
-        "dagster/asset_partition_range_start": first,
-        "dagster/asset_partition_range_end": min(last, complete),
+        "dagster/asset_partition_range_start": last if newest_period else first,
+        "dagster/asset_partition_range_end": last,
     }
 
 
@@ -382,7 +405,7 @@ def materialize_everything(
     summary = MaterializeSummary(runs=[], not_started=[], files_rejected=rejected)
     plan = plan_runs(list(defs.assets), ingest=False)
     for index, planned in enumerate(plan):
-        tags = _range_tags(planned.partitioning, first_day, last_day)
+        tags = _range_tags(planned.partitioning, first_day, last_day, planned.newest_period)
         keys = list(planned.keys)
         if tags is None:  # e.g. no complete month yet: run the unpartitioned ones only
             keys = _readers_of_nothing_partitioned(defs, keys)

@@ -463,7 +463,7 @@ def warehouse_asset(
         "description": description,
         "group_name": domain,
         "owners": [owner_for(role) for role in roles],
-        "tags": {"cadence": cadence, "domain": domain},
+        "tags": {"cadence": cadence, "domain": domain, **options.pop("tags", {})},
         "kinds": {"duckdb", *kinds},
         "partitions_def": partitions_def,
         "freshness_policy": cadence_freshness(cadence),

@@ -66,11 +66,83 @@ def test_daily_schedule_asks_for_yesterdays_partition(tick: datetime, partition_
     assert [request.partition_key for request in requests] == [partition_key]
 
 
-def test_monthly_schedule_asks_for_last_month_and_weekly_for_no_partition() -> None:
-    requests = evaluate(schedule_for("monthly"), datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
-    assert [request.partition_key for request in requests] == ["2026-11-01"]
-    requests = evaluate(schedule_for("weekly"), datetime(2026, 11, 30, 7, 0, tzinfo=UTC))
-    assert len(requests) == 1 and requests[0].partition_key is None
+@pytest.mark.parametrize(
+    ("cadence_id", "tick", "partition_key"),
+    [
+        # the month just ended
+        ("monthly", datetime(2026, 12, 1, 8, 0, tzinfo=UTC), "2026-11-01"),
+        # Monday 30 November: the ISO week just ended, Monday 23 to Sunday 29
+        ("weekly", datetime(2026, 11, 30, 7, 0, tzinfo=UTC), "2026-11-23"),
+        ("biweekly", datetime(2026, 11, 30, 7, 0, tzinfo=UTC), "2026-11-23"),
+        # 1 January: the quarter just ended, October to December
+        ("quarterly", datetime(2027, 1, 1, 9, 0, tzinfo=UTC), "2026-10-01"),
+    ],
+)
+def test_each_cadence_asks_for_the_period_just_ended(
+    cadence_id: str, tick: datetime, partition_key: str
+) -> None:
+    """Its reports are partitioned by its period: the tick renders the period that ended."""
+    requests = evaluate(schedule_for(cadence_id), tick)
+    assert [request.partition_key for request in requests] == [partition_key]
+
+
+# The playbook's outputs (assets/playbook/cadences.yaml; the issue's table) and the report asset
+# each one is, written out by hand.
+OUTPUTS = {
+    "daily": {
+        "Daily metrics snapshot": "reporting/daily_metrics_snapshot",
+        "Support ticket summary": "support/support_ticket_summary",
+        "Health status report": "reliability/health_status_report",
+    },
+    "weekly": {
+        "Weekly Analytics Report": "growth/weekly_analytics_report",
+        "Weekly Feedback Summary": "voice/weekly_feedback_summary",
+        "Sprint Plan": "delivery/sprint_plan",
+        "Growth Metrics Report": "growth/growth_metrics_report",
+        "Weekly Status Update": "delivery/weekly_status_update",
+    },
+    "biweekly": {
+        "Bi-Weekly Insights Report": "voice/biweekly_insights_report",
+        "Experiment Results Summary": "experiments/experiment_results_summary",
+        "Published Content Report": "content/published_content_report",
+    },
+    "monthly": {
+        "Monthly Growth Review": "growth/monthly_growth_review",
+        "Monthly Executive Summary": "reporting/monthly_executive_summary",
+        "Monthly Financial Report": "revenue/monthly_financial_report",
+        "Compliance Status Report": "compliance/compliance_status_report",
+        "Monthly Market Brief": "market/monthly_market_brief",
+        "Brand Health Report": "market/brand_health_report",
+    },
+    "quarterly": {
+        "Quarterly Strategic Review": "reporting/quarterly_strategic_review",
+        "Optimization Report": "delivery/optimization_report",
+        "Quarterly Performance Report": "reliability/quarterly_performance_report",
+        "Tech Debt Assessment": "delivery/tech_debt_assessment",
+    },
+}
+
+
+@pytest.mark.parametrize("cadence", SCHEDULED, ids=lambda cadence: cadence.id)
+def test_each_cadence_materialises_its_outputs_after_what_they_read(cadence) -> None:
+    """The schedule's job holds a report for every output the playbook names for the cadence, each
+    owned by the output's role and partitioned like the job; within the run, each report comes
+    after every table it reads that the same run refreshes (its parents in the job's graph)."""
+    assert {a.output for a in cadence.activities} == set(OUTPUTS[cadence.id])
+    schedule = schedule_for(cadence.id)
+    job = defs.resolve_job_def(schedule.job_name)
+    selected = job.asset_layer.executable_asset_keys
+    graph = job.asset_layer.asset_graph
+    roles = {a.output: a.role for a in cadence.activities}
+    for output, key_text in OUTPUTS[cadence.id].items():
+        key = dg.AssetKey.from_user_string(key_text)
+        assert key in selected, f"{cadence.id}: {output} ({key_text}) is not in {job.name}"
+        node = graph.get(key)
+        assert node.owners == [f"team:{roles[output]}"], output
+        assert node.partitions_def == job.partitions_def, output
+        read = set(defs.resolve_assets_def(key).asset_deps[key])
+        refreshed_here = read & selected
+        assert refreshed_here <= node.parent_keys, output
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 import pytest
+from report_runs import materialize
 
 from nexus_pipelines.project import project
 from nexus_pipelines.reports import build_report_assets
@@ -78,7 +79,7 @@ def materialise(warehouse: Warehouse) -> str:
         *(a for a in build_sql_assets() if BASELINE in a.keys),
         *(a for a in build_report_assets() if SNAPSHOT in a.keys),
     ]
-    result = dg.materialize(assets, resources={"warehouse": warehouse})
+    result = materialize(assets, resources={"warehouse": warehouse})
     assert result.success
     (event,) = result.asset_materializations_for_node("reporting__daily_metrics_snapshot")
     return event.metadata["report"].value

@@ -40,6 +40,7 @@ Incidents (detected -> resolved, minutes): i0 01-05 10:00 -> 11:30 90 (Q1); i1 0
 
 import dagster as dg
 import pytest
+from report_runs import materialize
 
 from nexus_pipelines.domains.reliability import build_assets
 from nexus_pipelines.ingest import ensure_ingest_tables
@@ -100,7 +101,7 @@ def report_asset(key: dg.AssetKey) -> dg.AssetsDefinition:
 
 def render(warehouse: Warehouse, key: dg.AssetKey, upstream: list[dg.AssetsDefinition]) -> str:
     """Materialise the tables the report reads, then the report; its markdown."""
-    result = dg.materialize([*upstream, report_asset(key)], resources={"warehouse": warehouse})
+    result = materialize([*upstream, report_asset(key)], resources={"warehouse": warehouse})
     assert result.success
     (event,) = result.asset_materializations_for_node("__".join(key.path))
     return event.metadata["report"].value

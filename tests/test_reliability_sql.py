@@ -45,6 +45,7 @@ from datetime import date
 
 import dagster as dg
 import pytest
+from report_runs import materialize as materialize_reports
 
 from nexus_pipelines.domains.reliability import build_assets
 from nexus_pipelines.incident_feed import feed_dir, write_feed_file
@@ -289,7 +290,7 @@ def test_reports_render_for_the_analyst(company) -> None:
     answered and past the 4 h target."""
     wanted = [["reliability", "health_status_report"], ["support", "support_ticket_summary"]]
     health, support = (a for a in build_report_assets() if a.key.path in wanted)
-    result = dg.materialize([health, support], resources={"warehouse": company})
+    result = materialize_reports([health, support], resources={"warehouse": company})
     assert result.success
     reports = {
         event.asset_key.path[0]: event.materialization.metadata["report"].value

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from report_runs import materialize
 
 from nexus_pipelines.project import DeclarationError, Project
 from nexus_pipelines.reports import build_report_assets
@@ -171,7 +172,7 @@ def test_a_report_for_each_cadence_binds_it_and_keeps_one_version_per_cadence_an
             "create table raw.users as select timestamptz '2025-03-09 12:00:00+00' as signup_at"
         )
     for _ in range(2):
-        result = dg.materialize(list(reports.values()), resources={"warehouse": warehouse})
+        result = materialize(list(reports.values()), resources={"warehouse": warehouse})
         assert result.success
     with warehouse.get_connection(read_only=True) as connection:
         stored = connection.execute(
@@ -196,7 +197,7 @@ def test_a_report_for_each_cadence_binds_it_and_keeps_one_version_per_cadence_an
     # run (which finds the day once, for all of them) is as of that day
     with warehouse.get_connection() as connection:
         connection.execute("insert into raw.users values (timestamptz '2025-03-10 12:00:00+00')")
-    assert dg.materialize(list(reports.values()), resources={"warehouse": warehouse}).success
+    assert materialize(list(reports.values()), resources={"warehouse": warehouse}).success
     with warehouse.get_connection(read_only=True) as connection:
         latest = connection.execute(
             "select cadence, max(as_of) from delivery.digests group by cadence order by cadence"
