@@ -51,13 +51,15 @@ class StoredVersion:
 
 def listing(reports: list[Report]) -> str:
     """One line per report, aligned: what `nexus report --list` prints."""
+    from nexus_pipelines.partitions import partitioning_name  # cut from the settings at import
+
     rows = [("NAME", "ASSET KEY", "CADENCE", "PARTITIONS", "STORE", "OWNER")]
     rows += [
         (
             report.name,
             report.key.to_user_string(),
             report.cadence_id,
-            report.spec.partitions,
+            partitioning_name(report.partitions_def),
             report.table,
             ", ".join(report.owner),
         )

@@ -272,10 +272,12 @@ class RunOutcome:
     failed: dict[str, str]  # asset -> the error of the step that should have written it
     skipped: list[str]
     seconds: float
+    reports: bool = False  # a run of reports, for their newest period
 
     def line(self) -> str:
+        what = f"{self.partitioning} reports" if self.reports else self.partitioning
         text = (
-            f"Run {self.run_id} ({self.partitioning}: {self.window}) {self.status} in "
+            f"Run {self.run_id} ({what}: {self.window}) {self.status} in "
             f"{self.seconds:.1f} s: {len(self.materialized)} assets materialised, "
             f"{len(self.skipped)} skipped, {len(self.failed)} failed"
         )
@@ -375,6 +377,7 @@ def _outcome(
         failed=failed,
         skipped=sorted(skipped),
         seconds=seconds,
+        reports=planned.newest_period,
     )
 
 

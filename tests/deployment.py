@@ -20,7 +20,8 @@ NEXUS = str(Path(sys.executable).parent / "nexus")
 DAYS = 60  # the generator's minimum: two cohort months and a complete month
 YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
 RUN_LINE = re.compile(
-    r"^Run (?P<run_id>[0-9a-f-]{36}) \((?P<partitioning>\w+): (?P<window>[^)]*)\) (?P<status>\w+) "
+    r"^Run (?P<run_id>[0-9a-f-]{36}) \((?P<partitioning>\w+)(?P<reports> reports)?: "
+    r"(?P<window>[^)]*)\) (?P<status>\w+) "
     r"in [\d.]+ s: (?P<materialized>\d+) assets materialised, (?P<skipped>\d+) skipped, "
     r"(?P<failed>\d+) failed$",
     re.MULTILINE,

@@ -10,7 +10,7 @@ import yaml
 
 from nexus_pipelines.contract import load_contract
 from nexus_pipelines.definitions import defs
-from nexus_pipelines.partitions import DAYS_BY_MONTH, MONTHLY
+from nexus_pipelines.partitions import DAYS_BY_MONTH, MONTHLY, QUARTERLY, WEEKLY
 from nexus_pipelines.settings import PROJECT_DIR
 
 DERIVED_KEYS = {
@@ -69,15 +69,28 @@ def test_every_asset_is_due_by_its_cadence() -> None:
     )
 
 
+def kinds(assets: dg.AssetsDefinition) -> set[str]:
+    return set(assets.specs_by_key[assets.key].kinds)
+
+
 def test_every_time_partitioned_asset_shares_one_start_and_backfills_in_one_run() -> None:
     partitioned = [a for a in defs.assets if a.partitions_def is not None]
     assert partitioned
     for assets in partitioned:
-        assert assets.partitions_def in (DAYS_BY_MONTH, MONTHLY)
+        # reports may be of a week or a quarter; tables are of days or months
+        allowed = (
+            (DAYS_BY_MONTH, WEEKLY, MONTHLY, QUARTERLY)
+            if "report" in kinds(assets)
+            else (
+                DAYS_BY_MONTH,
+                MONTHLY,
+            )
+        )
+        assert assets.partitions_def in allowed
         assert assets.backfill_policy == dg.BackfillPolicy.single_run()
-    assert {DAYS_BY_MONTH.start.date().isoformat(), MONTHLY.start.date().isoformat()} == {
-        "2024-01-01"
-    }
+    # the company was founded on Monday 1 January 2024: every grain starts there
+    starts = {p.start.date().isoformat() for p in (DAYS_BY_MONTH, WEEKLY, MONTHLY, QUARTERLY)}
+    assert starts == {"2024-01-01"}
     # Tables of daily rows have the running month as a partition; monthly ones only past months.
     assert (DAYS_BY_MONTH.end_offset, MONTHLY.end_offset) == (1, 0)
 
@@ -112,7 +125,9 @@ def test_jobs_are_one_per_cadence_and_one_rebuild_per_partitioning() -> None:
     jobs = {job.name for job in repository.get_all_jobs() if not job.name.startswith("__")}
     assert jobs == {f"{c}_cadence_job" for c in cadences} | {
         "rebuild_days_by_month",
+        "rebuild_weekly",
         "rebuild_monthly",
+        "rebuild_quarterly",
         "erasure",
         "retention_purge",
     }

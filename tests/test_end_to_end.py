@@ -44,8 +44,34 @@ def assert_summary_matches_instance(env: dict[str, str], output: str) -> list[re
 
 
 def run_of(runs: list[re.Match], partitioning: str) -> re.Match:
-    [run] = [run for run in runs if run["partitioning"] == partitioning]
+    """The run of that partitioning's tables (not its reports')."""
+    [run] = [run for run in runs if run["partitioning"] == partitioning and not run["reports"]]
     return run
+
+
+def tables_runs(runs: list[re.Match]) -> list[re.Match]:
+    return [run for run in runs if not run["reports"]]
+
+
+def newest_periods(first_day: date, today: date) -> dict[str, str]:
+    """Worked by hand: the report runs' one partition each, the newest complete period (a week
+    from Monday, a month, a quarter; the daily reports' the running month), when the data
+    reaches into it."""
+    last_week = today - timedelta(days=today.weekday() + 7)
+    last_month = month_of(month_of(today) - timedelta(days=1))
+    quarter_start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    months_back = quarter_start.year * 12 + quarter_start.month - 1 - 3
+    last_quarter = date(months_back // 12, months_back % 12 + 1, 1)
+    first_monday = first_day - timedelta(days=first_day.weekday())
+    first_quarter = first_day.replace(month=(first_day.month - 1) // 3 * 3 + 1, day=1)
+    periods = {"days_by_month": month_of(today - timedelta(days=1))}
+    if last_week >= first_monday:
+        periods["weekly"] = last_week
+    if last_month >= month_of(first_day):
+        periods["monthly"] = last_month
+    if last_quarter >= first_quarter:
+        periods["quarterly"] = last_quarter
+    return {name: f"{day} .. {day}" for name, day in periods.items()}
 
 
 def month_of(day: date) -> date:
@@ -121,7 +147,8 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     first = nexus(env, "materialize")
     files = len(load_contract())  # one file per contract table in the generated company
     assert f"{files} files (0 loaded, {files} already loaded, 0 rejected)" in first
-    runs = assert_summary_matches_instance(env, first)
+    every_run = assert_summary_matches_instance(env, first)
+    runs = tables_runs(every_run)
     # the monthly tables first: the scorecard's days read them, and the daily tables need none
     assert [(run["partitioning"], run["status"]) for run in runs] == [
         ("monthly", "SUCCESS"),
@@ -137,6 +164,9 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
         f"{month_of(first_day)} .. {last_complete_month}",
         f"{month_of(first_day)} .. {month_of(YESTERDAY)}",
     ]
+    # then the reports, each of its newest complete period only (a backfill renders the rest)
+    reports = newest_periods(first_day, today)
+    assert {run["partitioning"]: run["window"] for run in every_run if run["reports"]} == reports
     assert "Done: " in first and " 0 failed" in first
     with instance_of(env) as instance:
         every_key = {
@@ -177,7 +207,9 @@ def test_readme_flow_generate_ingest_materialize_scorecard(
     active, loaded = dau_against_raw_events(env)
     assert active == loaded and loaded[0][0] == first_day and loaded[-1][0] == YESTERDAY
     assert query(env, "select count(*) from revenue.mrr_monthly")[0][0] >= 1
-    assert query(env, "select count(*) from reporting.cadence_reviews")[0][0] == 5
+    # a review per cadence whose period the data reaches (the bi-weekly's is the weekly's)
+    reviews = 1 + 2 * ("weekly" in reports) + ("monthly" in reports) + ("quarterly" in reports)
+    assert query(env, "select count(*) from reporting.cadence_reviews")[0][0] == reviews
 
     records = json.loads(nexus(env, "scorecard", "--json"))
     assert len(records) == 13
@@ -248,7 +280,7 @@ def test_revenue_only_company_gets_its_revenue_metrics(tmp_path: Path) -> None:
         f"s4,4,20.00,active,{started},{ended}\n"
     )
     output = nexus(env, "materialize")
-    runs = assert_summary_matches_instance(env, output)
+    runs = tables_runs(assert_summary_matches_instance(env, output))
     # the data's own range: its one day, and the month holding it
     assert [(run["window"], run["failed"], run["skipped"]) for run in runs] == [
         (f"{month} .. {month}", "0", "0"),
@@ -277,7 +309,7 @@ def test_history_ending_years_ago(tmp_path: Path) -> None:
     nexus(env, "generate", *args, "--out", landing)
     output = nexus(env, "materialize")
     runs = assert_summary_matches_instance(env, output)
-    assert [(run["partitioning"], run["window"]) for run in runs] == [
+    assert [(run["partitioning"], run["window"]) for run in tables_runs(runs)] == [
         ("monthly", "2018-01-01 .. 2018-03-01"),  # January (the founding month) to March
         ("days_by_month", "2018-01-01 .. 2018-03-01"),
     ]

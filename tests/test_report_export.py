@@ -29,6 +29,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
+# A report of a day is partitioned by its cadence's period (assets/domains/README.md); a daily
+# one by month, as the daily cadence's tables are.
+PERIODS = {
+    "daily": "days_by_month",
+    "weekly": "weekly",
+    "biweekly": "weekly",
+    "monthly": "monthly",
+    "quarterly": "quarterly",
+}
+
+
 def _declared() -> dict[str, tuple[str, str, str, str]]:
     """Each report's (asset key, cadence, partitions, owners) as the YAML files say, a report for
     each cadence expanded over the cadences with a schedule, its owners their roles."""
@@ -38,14 +49,15 @@ def _declared() -> dict[str, tuple[str, str, str, str]]:
     for path in sorted((PROJECT_DIR / "assets/domains").glob("*/reports.yaml")):
         domain = path.parent.name
         for spec in yaml.safe_load(path.read_text())["reports"]:
-            partitions = spec.get("partitions", "none")
             if spec.get("for_each") == "cadence":
                 for cadence in scheduled:
                     name = spec["name"].replace("{cadence}", cadence["id"])
                     roles = ", ".join(dict.fromkeys(a["role"] for a in cadence["activities"]))
+                    partitions = PERIODS[cadence["id"]] if spec.get("as_of") else "none"
                     declared[name] = (f"{domain}/{name}", cadence["id"], partitions, roles)
             else:
                 name = spec["name"]
+                partitions = PERIODS[spec["cadence"]] if spec.get("as_of") else "none"
                 declared[name] = (f"{domain}/{name}", spec["cadence"], partitions, spec["owner"])
     return declared
 

@@ -216,8 +216,9 @@ def test_a_cadence_review_lists_its_activities_and_the_metrics_its_roles_own(
         [(cadence, as_of, text)] = connection.execute(
             "select cadence, as_of, report_markdown from reporting.cadence_reviews"
         ).fetchall()
-    # the review's day is the run's (yesterday: no raw data), its metrics the latest scored
-    assert cadence == "daily" and as_of > LATEST
+    # the review's day is its partition's last (February: there is no raw data to end sooner),
+    # its metrics the latest scored
+    assert cadence == "daily" and as_of == date(2025, 2, 28) >= LATEST
     day = f"{LATEST:%Y-%m-%d}"
     assert text.startswith(f"# Daily review, as of {as_of:%Y-%m-%d}\n")
     assert (

@@ -36,6 +36,7 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionResolvedStatus,
 )
 
+from nexus_pipelines.partitions import DAYS_BY_MONTH, MONTHLY
 from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import SCORECARD_KEY, compute_days, compute_scorecard
 from nexus_pipelines.warehouse import Warehouse
@@ -74,17 +75,26 @@ def report_assets() -> list[dg.AssetsDefinition]:
     ]
 
 
-def run_months(instance: dg.DagsterInstance, warehouse: Warehouse) -> dg.ExecuteInProcessResult:
+def run_months(
+    instance: dg.DagsterInstance, warehouse: Warehouse, first: str = JANUARY
+) -> dg.ExecuteInProcessResult:
+    """The daily cadence's reports over the months [first, February] (one partition a month),
+    then the monthly review of February (a job holds one partitioning: two runs)."""
+    daily = [a for a in report_assets() if a.partitions_def == DAYS_BY_MONTH]
     result = dg.materialize(
-        report_assets(),
+        daily,
         instance=instance,
         resources={"warehouse": warehouse},
         tags={
-            "dagster/asset_partition_range_start": JANUARY,
+            "dagster/asset_partition_range_start": first,
             "dagster/asset_partition_range_end": FEBRUARY,
         },
     )
     assert result.success
+    monthly = [a for a in report_assets() if a.partitions_def == MONTHLY]
+    assert dg.materialize(
+        monthly, instance=instance, resources={"warehouse": warehouse}, partition_key=FEBRUARY
+    ).success
     return result
 
 
@@ -243,7 +253,8 @@ def test_each_review_counts_only_its_own_metrics(scored) -> None:
     assert counts == {"daily_review": (1, 1, 4), "monthly_review": (0, 0, 2)}
     with warehouse.get_connection(read_only=True) as connection:
         [(text,)] = connection.execute(
-            "select report_markdown from reporting.cadence_reviews where cadence = 'daily'"
+            "select report_markdown from reporting.cadence_reviews "
+            "where cadence = 'daily' and as_of = date '2025-02-28'"
         ).fetchall()
     assert "## Met, of these roles' metrics\n\n**1** metrics\n" in text
     assert "## No data, of these roles' metrics\n\n**4** metrics\n" in text
@@ -253,13 +264,7 @@ def test_a_rerun_of_a_month_replaces_its_days(scored) -> None:
     instance, warehouse = scored
     with warehouse.get_connection(read_only=True) as connection:
         before = connection.execute("select * from reporting.scorecard order by all").fetchall()
-    result = dg.materialize(
-        report_assets(),
-        instance=instance,
-        resources={"warehouse": warehouse},
-        partition_key=FEBRUARY,
-    )
-    assert result.success
+    run_months(instance, warehouse, first=FEBRUARY)
     with warehouse.get_connection(read_only=True) as connection:
         after = connection.execute("select * from reporting.scorecard order by all").fetchall()
     assert after == before
