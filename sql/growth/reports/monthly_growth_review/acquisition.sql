@@ -1,7 +1,8 @@
 -- Grain: one row per first-touch acquisition channel with signups or marketing spend in the
 -- month holding $as_of (its first day to $as_of) or the month before, then 'total': signups,
 -- share of the month's signups, the month before, the month's channel spend
--- (revenue.unit_economics; unattributed spend only in the total) and spend per signup.
+-- (revenue.unit_economics; unattributed spend only in the total) and spend per signup. Without
+-- signups or spend in either month, one row saying so.
 with
 signups as (
     select
@@ -48,6 +49,17 @@ with_total as (
         sum(month_before)::bigint,
         (select spend from spend where channel = 'blended'),
     from channels
+    having count(*) > 0
+    union all
+    select
+        3,
+        'no signups or marketing spend in ' || strftime(months.previous_start, '%Y-%m') || ' or '
+        || strftime(months.month_start, '%Y-%m'),
+        null,
+        null,
+        null,
+    from growth.review_months($as_of) as months
+    where not exists (select 1 from channels)
 )
 
 select

@@ -1,6 +1,7 @@
 -- Grain: one row per signup-month cohort of growth.cohort_retention_monthly, the 6 latest up to
--- the month before the one holding $as_of: 'on' retention in percent in month 0 to 6 after
--- signup, a month empty until it is over.
+-- the month before the one holding $as_of (so each has a month 1): 'on' retention in percent
+-- in month 0 to 6 after signup, a month empty until it is over; months after the one holding
+-- $as_of are left out, so a re-run reads as it did then.
 with
 cohorts as (
     select distinct
@@ -25,7 +26,6 @@ select
 from growth.cohort_retention_monthly as cells
 inner join cohorts using (signup_month)
 inner join growth.review_months($as_of) as months
-    -- a month after the reported one is left out, so a re-run reads as it did then
-    on cells.period_start <= months.previous_start
+    on cells.period_start <= months.month_start
 group by cells.signup_month
 order by cells.signup_month desc
