@@ -363,7 +363,7 @@ def test_roadmap_is_computed_by_hand(warehouse: Warehouse) -> None:
     assert section(text, titled("channels to explore")) == (
         "| channel | signups | spend | first_signup | why |\n"
         "|---|---|---|---|---|\n"
-        "| organic | 10 | 0.00 | 2024-12-10 | signups without spend: test paid support |\n"
+        "| organic | 10 | 0.00 | 2024-12-10 | signups without marketing spend |\n"
         "| referral | 2 | 0.00 | 2025-03-05 | first seen in the three months, no spend yet |\n"
     )
     assert section(text, titled("viral coefficient")) == (
@@ -376,6 +376,25 @@ def test_roadmap_is_computed_by_hand(warehouse: Warehouse) -> None:
         "| 2024-12-01 | 5 | 8 | 2 | 0.50 | 0.20 | 1.00 | -0.50 |\n"
         "| 2024-11-01 | 5 | 6 | 1 | 0.30 | 0.00 | 1.00 | -0.70 |\n"
         "| 2024-10-01 | 5 | 6 | 1 | 0.30 | 0.10 | 1.00 | -0.70 |\n"
+    )
+
+
+def test_no_channel_is_new_when_the_signups_begin_inside_the_three_months(
+    warehouse: Warehouse,
+) -> None:
+    """Without December's signups every channel's first signup falls in January to March, but
+    so does the data's: nothing is "first seen". Organic and referral still have signups and
+    no spend (referral none at all, organic 0 in March)."""
+    write_tables(warehouse)
+    with warehouse.get_connection() as connection:
+        connection.execute(
+            "delete from growth.signups_by_channel_daily where signup_date < '2025-01-01'"
+        )
+    assert section(review(warehouse), titled("channels to explore")) == (
+        "| channel | signups | spend | first_signup | why |\n"
+        "|---|---|---|---|---|\n"
+        "| organic | 10 | 0.00 | 2025-02-10 | signups without marketing spend |\n"
+        "| referral | 2 | 0.00 | 2025-03-05 | signups without marketing spend |\n"
     )
 
 

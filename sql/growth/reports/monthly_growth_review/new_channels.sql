@@ -1,8 +1,9 @@
 -- Grain: one row per acquisition channel worth exploring in the three months ending with the
 -- one holding $as_of: signups there but no marketing spend in those months
 -- (revenue.unit_economics), or first seen in those months (no signup before them in
--- growth.signups_by_channel_daily); with its signups in the three months, spend, first signup
--- day and why. Without one, one row saying so.
+-- growth.signups_by_channel_daily, which holds signups from before them: data that begins
+-- inside the months makes no channel new); with its signups in the three months, spend, first
+-- signup day and why. Without one, one row saying so.
 with
 window_bounds as (
     select
@@ -34,18 +35,28 @@ spend as (
     group by all
 ),
 
-candidates as (
+firsts as (
     select
         signups.channel,
         signups.signups,
-        coalesce(spend.spend, 0) as spend,
         signups.first_signup,
-        signups.first_signup >= window_bounds.window_start as is_new,
+        signups.first_signup >= window_bounds.window_start
+            and min(signups.first_signup) over () < window_bounds.window_start as is_new,
     from signups
     cross join window_bounds
+),
+
+candidates as (
+    select
+        firsts.channel,
+        firsts.signups,
+        coalesce(spend.spend, 0) as spend,
+        firsts.first_signup,
+        firsts.is_new,
+    from firsts
     left join spend using (channel)
-    where signups.signups > 0
-        and (coalesce(spend.spend, 0) = 0 or signups.first_signup >= window_bounds.window_start)
+    where firsts.signups > 0
+        and (coalesce(spend.spend, 0) = 0 or firsts.is_new)
 )
 
 select
@@ -56,7 +67,7 @@ select
     case
         when is_new and spend = 0 then 'first seen in the three months, no spend yet'
         when is_new then 'first seen in the three months'
-        else 'signups without spend: test paid support'
+        else 'signups without marketing spend'
     end as why,
 from candidates
 union all
