@@ -248,3 +248,12 @@ create or replace macro growth.cohort_retention(
                 then round(100.0 * retained_on_or_after_users / nullif(cohort_size, 0), 2)
         end as retention_on_or_after_pct,
     from measured;
+
+-- The monthly growth review's two months (reads no table): the month holding as_of, from its
+-- first day to as_of, and the whole month before it.
+create or replace macro growth.review_months(as_of) as table
+    select
+        date_trunc('month', as_of)::date as month_start,
+        as_of::date as month_end,
+        (date_trunc('month', as_of) - interval 1 month)::date as previous_start,
+        date_trunc('month', as_of)::date - 1 as previous_end;
