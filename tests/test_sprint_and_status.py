@@ -74,10 +74,10 @@ THROUGHPUT_PICTURE = "Throughput, items done per ISO week (the six weeks before 
 THROUGHPUT = "Items done per ISO week"
 BACKLOG = "Ranked backlog (in_sprint = the suggested sprint)"
 DONE_BY_TEAM = "Work done in the week, per team and type (against the week before)"
-DONE = "Work done in the week"
+DONE_LIST = "Work done in the week"
 IN_PROGRESS = "In progress (started, not done, not blocked)"
 BLOCKED = "Blocked (what it waits on, days open)"
-INCIDENTS = "Incidents in the week, per severity"
+WEEK_INCIDENTS = "Incidents in the week, per severity"
 OPEN_INCIDENTS = "Open incidents (age in days)"
 DECISIONS = "Decisions needed"
 LAST_DAY = "2025-10-08 23:00"  # sets the data's last day, the as-of day
@@ -261,7 +261,7 @@ def test_weekly_status_update_done_progress_blocked_incidents_decisions_by_hand(
         ["2025-W41", "platform", "chore", "0", "1"],
         ["2025-W41", "platform", "feature", "1", "1"],
     ]
-    assert [cells(row)[:2] for row in section(text, DONE)] == [
+    assert [cells(row)[:2] for row in section(text, DONE_LIST)] == [
         ["2025-10-06", "w1"],
         ["2025-10-07", "w2"],
         ["2025-10-08", "w3"],
@@ -275,7 +275,7 @@ def test_weekly_status_update_done_progress_blocked_incidents_decisions_by_hand(
     assert [cells(row) for row in section(text, BLOCKED)] == [
         ["o4", "title o4", "feature", "growth", "P2", "waiting on vendor API", "54", "23"]
     ]
-    assert [cells(row) for row in section(text, INCIDENTS)] == [
+    assert [cells(row) for row in section(text, WEEK_INCIDENTS)] == [
         ["P0", "1", "1", "0", "0"],
         ["P1", "1", "0", "2", "1"],
         ["P2", "0", "1", "1", "0"],
@@ -307,7 +307,7 @@ def test_without_work_items_or_incidents_each_section_says_so(warehouse: Warehou
         (DONE_BY_TEAM, "no work item done in the week or the week before"),
         (IN_PROGRESS, "no work item in progress"),
         (BLOCKED, "no work item blocked"),
-        (INCIDENTS, "no incident detected, resolved or open in the week"),
+        (WEEK_INCIDENTS, "no incident detected, resolved or open in the week"),
         (OPEN_INCIDENTS, "no incident open"),
         (DECISIONS, "no decision needed"),
     ]:
