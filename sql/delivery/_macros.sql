@@ -91,3 +91,18 @@ create or replace macro delivery.trailing_throughput(as_of, reporting_timezone) 
     from weeks
     left join done on weeks.week_start = done.week_start
     order by weeks.week_start;
+
+-- The tech-debt work items (item_type 'tech_debt') of delivery.open_items, with the tracker's
+-- title, team and priority, the day each was filed and whether work on it had begun.
+create or replace macro delivery.open_tech_debt(as_of, reporting_timezone) as table
+    select
+        open_items.work_item_id,
+        work_items.title,
+        work_items.team,
+        work_items.priority,
+        as_of::date - open_items.age_days as created_date,
+        open_items.days_in_progress is not null as in_progress,
+        open_items.age_days,
+    from delivery.open_items(as_of, reporting_timezone) as open_items
+    inner join raw.work_items as work_items on open_items.work_item_id = work_items.work_item_id
+    where work_items.item_type = 'tech_debt';
