@@ -100,7 +100,7 @@ create or replace macro delivery.open_tech_debt(as_of, reporting_timezone) as ta
         work_items.title,
         work_items.team,
         work_items.priority,
-        as_of::date - open_items.age_days as created_date,
+        as_of::date - cast(open_items.age_days as integer) as created_date,
         open_items.days_in_progress is not null as in_progress,
         open_items.age_days,
     from delivery.open_items(as_of, reporting_timezone) as open_items
