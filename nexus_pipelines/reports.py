@@ -34,9 +34,9 @@ from nexus_pipelines.partitions import (
     days_written,
     local_midnight,
 )
-from nexus_pipelines.playbook import Cadence, cadences, playbook_tables
+from nexus_pipelines.playbook import Cadence, cadences, playbook_tables, success_metrics
 from nexus_pipelines.project import Declaration, Domain, Identifier, Project, project
-from nexus_pipelines.settings import load_settings
+from nexus_pipelines.settings import PROJECT_DIR, load_settings
 from nexus_pipelines.sql_assets import ScheduledCadence
 from nexus_pipelines.warehouse import (
     TableRules,
@@ -117,6 +117,12 @@ class SectionSpec(Declaration):
         return self
 
 
+# The section a report with `baseline:` ends with: those success metrics on its day against the
+# baseline (reporting.baseline), the playbook's "baseline metrics documented".
+BASELINE_SECTION = SectionSpec(title="Against the baseline", query="against_baseline")
+BASELINE_SQL = PROJECT_DIR / "sql" / "reporting" / "reports" / "baseline" / "against_baseline.sql"
+
+
 class ReportSpec(Declaration):
     """One entry of reports.yaml."""
 
@@ -131,6 +137,7 @@ class ReportSpec(Declaration):
     queries: Identifier | None = None
     computed_by: Identifier | None = None
     lookback: list[Identifier] = Field(default_factory=list)
+    baseline: list[Identifier] = Field(default_factory=list)
     sections: list[SectionSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -147,6 +154,8 @@ class ReportSpec(Declaration):
             raise ValueError("a report needs an `owner` and a `cadence`")
         if self.computed_by and not self.as_of:
             raise ValueError("a report `computed_by` a hook computes as of a day: `as_of: true`")
+        if self.baseline and not self.as_of:
+            raise ValueError("a report compared with the baseline is of a day: `as_of: true`")
         if self.lookback and not self.computed_by:
             raise ValueError("a `lookback` widens the days a hook computes: `computed_by`")
         return self
@@ -225,6 +234,11 @@ class Report:
             if not path.is_file():
                 raise ValueError(f"{where}, section {section.title!r}: no query file {path}")
             self.sections.append(Section(section, path, str(path)))
+        unknown = set(spec.baseline) - {metric.id for metric in success_metrics()}
+        if unknown:
+            raise ValueError(f"{where}: baseline names unknown success metrics {sorted(unknown)}")
+        if spec.baseline:  # last: the day's figures first, then how far they are from the start
+            self.sections.append(Section(BASELINE_SECTION, BASELINE_SQL, str(BASELINE_SQL)))
 
     @property
     def key(self) -> dg.AssetKey:
@@ -270,7 +284,9 @@ class Report:
         return last_day if data_as_of < first.date() else min(last_day, data_as_of)
 
     def parameters(self, section: Section, as_of: date | None) -> dict[str, Any]:
-        offered = {"cadence": self.cadence_id} | ({"as_of": as_of} if as_of else {})
+        offered = {"cadence": self.cadence_id, "baseline_metrics": self.spec.baseline} | (
+            {"as_of": as_of} if as_of else {}
+        )
         return self.source.query_parameters(section.sql, offered, section.where)
 
     def _create_macros(self, connection: duckdb.DuckDBPyConnection) -> None:

@@ -224,3 +224,72 @@ def test_a_report_declaration_that_contradicts_itself_is_refused(
     message = str(raised.value)
     assert "assets/domains/delivery/reports.yaml" in message
     assert refusal in message
+
+
+BASELINE_DECLARATION = """\
+reports:
+  - name: ops_digest
+    title: Ops digest
+    owner: Infrastructure Maintainer
+    cadence: monthly
+    as_of: true
+    baseline: [nps, uptime_pct]
+    description: One section and the baseline.
+    sections:
+      - title: Sprints
+        query: sprints
+"""
+
+
+def test_a_report_with_a_baseline_ends_comparing_its_metrics_with_it(tmp_path: Path) -> None:
+    """By hand, February 2025's report (as of the 28th, the data's last day): uptime 99.95 met
+    against the baseline's 99.80 missed (31 January): +0.15 points; NPS has no value on the day
+    (no data) against 40.00 missed: no change. The playbook's order: uptime (1st) before NPS."""
+    source = make_project(tmp_path / "project", BASELINE_DECLARATION, query_folder="ops_digest")
+    [report] = build_report_assets(source)
+    key = dg.AssetKey(["delivery", "ops_digest"])
+    assert {dg.AssetKey(["reporting", "scorecard"]), dg.AssetKey(["reporting", "baseline"])} <= (
+        set(report.asset_deps[key])
+    )
+    warehouse = Warehouse(database=str(tmp_path / "w.duckdb"), schemas=source.schemas)
+    with warehouse.get_connection() as connection:
+        connection.execute("create schema reporting")
+        connection.execute(
+            "create table delivery.sprints as from (values (1, 13)) as t (sprint, points)"
+        )
+        connection.execute("create schema if not exists raw")
+        connection.execute(
+            "create table raw.users as select timestamptz '2025-02-28 12:00:00+00' as signup_at"
+        )
+        connection.execute(
+            "create table reporting.scorecard as from (values "
+            "('uptime_pct', date '2025-02-28', 99.95, 'met'), "
+            "('uptime_pct', date '2025-02-27', 10.0, 'missed'), "
+            "('nps', date '2025-02-28', null, 'no data')"
+            ") as t (metric, as_of, value, status)"
+        )
+        connection.execute(
+            "create table reporting.baseline as from (values "
+            "('uptime_pct', 99.80, 'missed', date '2025-01-31'), "
+            "('nps', 40.0, 'missed', date '2025-01-31')"
+            ") as t (metric, value, status, baseline_date)"
+        )
+    result = materialize([report], resources={"warehouse": warehouse})
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    text = event.materialization.metadata["report"].value
+    assert text.startswith("# Ops digest, as of 2025-02-28\n")
+    assert text.endswith(
+        "## Against the baseline\n\n"
+        "| metric | unit | value | status | baseline | baseline_status | change_vs_baseline "
+        "| baseline_date | target |\n|---|---|---|---|---|---|---|---|---|\n"
+        "| System uptime | % | 99.95 | met | 99.80 | missed | 0.15 | 2025-01-31 | > 99.9 % |\n"
+        "| NPS score | score |  | no data | 40.00 | missed |  | 2025-01-31 | > 50 score |\n"
+    )
+
+
+def test_a_baseline_names_only_success_metrics(tmp_path: Path) -> None:
+    declaration = BASELINE_DECLARATION.replace("[nps, uptime_pct]", "[nps, uptime]")
+    source = make_project(tmp_path / "project", declaration, query_folder="ops_digest")
+    with pytest.raises(ValueError, match=r"baseline names unknown success metrics \['uptime'\]"):
+        build_report_assets(source)
