@@ -16,6 +16,11 @@ create or replace macro experiments.ended_in_fortnight(ended_at, day, reporting_
 
 -- Whether an experiment belongs in the bi-weekly summary as of `day`: ended in its fortnight, or
 -- running on the day (the planned ones are in the pipeline only).
-create or replace macro experiments.in_summary(status, started_at, ended_at, day, reporting_timezone) as
+create or replace macro experiments.in_summary(
+    status, started_at, ended_at, day, reporting_timezone
+) as
     (status = 'completed' and experiments.ended_in_fortnight(ended_at, day, reporting_timezone))
-    or (status <> 'planned' and experiments.running_on(started_at, ended_at, day, reporting_timezone));
+    or (
+        status <> 'planned'
+        and experiments.running_on(started_at, ended_at, day, reporting_timezone)
+    );
