@@ -1,6 +1,6 @@
 -- Grain: one row per platform and pick (best, worst) over the fortnight of the two complete ISO
--- weeks ending on or before $as_of: the better of its two weekly bests, the worse of its two weekly worsts
--- (the same ranking as content.top_posts_weekly, whose picks these are).
+-- weeks ending on or before $as_of: the better of its two weekly bests, the worse of its two
+-- weekly worsts (the same ranking as content.top_posts_weekly, whose picks these are).
 with
 ranked as (
     select
