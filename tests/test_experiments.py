@@ -19,7 +19,9 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
+from deployment import deployment, nexus
 from matplotlib.colors import to_hex
+from report_runs import materialize
 from scipy import stats
 
 from nexus_pipelines.contract import load_contract
@@ -221,21 +223,27 @@ def load_company(warehouse: Warehouse) -> None:
 @pytest.fixture(scope="module")
 def company(
     tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Warehouse, dg.ExecuteInProcessResult]:
+) -> tuple[Warehouse, dg.ExecuteInProcessResult, dg.ExecuteInProcessResult]:
+    """The warehouse, the tables' run and the summary's run (for the fortnight of the data's
+    end, 2025-03-01: the ends of the completed experiments)."""
     path = Path(tmp_path_factory.mktemp("experiments")) / "warehouse.duckdb"
     warehouse = Warehouse(database=str(path))
     load_company(warehouse)
-    result = dg.materialize(
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {"warehouse": warehouse}
+    tables = dg.materialize(
         [
             build_sql_asset(declaration_named("variant_stats")),
             experiments.build_results_asset(project()),
             build_sql_asset(declaration_named("experiment_status")),
-            build_report_asset(SUMMARY),
         ],
-        resources={"warehouse": warehouse},
+        resources=resources,
+        instance=instance,
     )
-    assert result.success
-    return warehouse, result
+    assert tables.success
+    summary = materialize([build_report_asset(SUMMARY)], resources, instance)
+    assert summary.success
+    return warehouse, tables, summary
 
 
 def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
@@ -244,7 +252,7 @@ def rows(warehouse: Warehouse, sql: str) -> list[tuple]:
 
 
 def test_variant_statistics_in_sql(company) -> None:
-    warehouse, _ = company
+    warehouse, _, _ = company
     found = rows(
         warehouse,
         "select variant, assigned_users, users, metric_sum, metric_sum_squares, "
@@ -271,7 +279,7 @@ def test_multi_variant_compares_each_treatment_with_the_control(company) -> None
       Var = 0.08 + 0.000225 x 0.04/0.0001 = 0.17 (sqrt 0.412311); df = 314.28,
       t(0.975, 314.28) = 1.96754; interval 1 -+ 0.81124 = (0.18876, 1.81124); p = 0.01586.
     """
-    warehouse, _ = company
+    warehouse, _, _ = company
     found = rows(
         warehouse,
         "select variant, mean, relative_lift, relative_lift_std_error, welch_df, "
@@ -293,7 +301,7 @@ def test_the_mismatched_split_warns_and_voids_its_result(company) -> None:
     """exp_split: assigned 560/440 (chi2 14.4, p 0.000148). Its observed rates, 0.1 and 0.2,
     give an interval that excludes zero, but the result is not significant: the split failed.
     exp_fair's 550/450 (p 0.001565) passes, and its significant lift is only interim."""
-    warehouse, result = company
+    warehouse, result, _ = company
     check = next(
         c for c in result.get_asset_check_evaluations() if c.check_name == experiments.SRM_CHECK
     )
@@ -320,7 +328,7 @@ def test_the_mismatched_split_warns_and_voids_its_result(company) -> None:
 
 
 def test_status_winner_rollout_and_pipeline(company) -> None:
-    warehouse, _ = company
+    warehouse, _, _ = company
     found = rows(
         warehouse,
         "select experiment_id, status, assigned_users, users, srm_passed, winner, "
@@ -344,7 +352,7 @@ def test_status_winner_rollout_and_pipeline(company) -> None:
 
 
 def test_the_lift_picture_is_on_the_results(company) -> None:
-    warehouse, result = company
+    warehouse, result, _ = company
     [materialization] = [
         event.materialization
         for event in result.get_asset_materialization_events()
@@ -383,14 +391,16 @@ def test_the_lift_picture_is_on_the_results(company) -> None:
 
 
 def test_the_bi_weekly_summary_lists_outcomes_validation_and_the_pipeline(company) -> None:
-    _, result = company
+    _, _, result = company
     [summary] = [
         event.materialization.metadata
         for event in result.get_asset_materialization_events()
         if event.asset_key == SUMMARY.key
     ]
-    # completed: checkout, widgets, layout; treatments with users: 1 + 1 + 2 + 1 + 1;
+    # as of 2025-03-01 (Saturday), the fortnight 02-17 .. 03-01: completed on 03-01 checkout,
+    # widgets, layout; treatments with users of those and the running ones: 1 + 1 + 2 + 1 + 1;
     # pipeline: exp_next (planned), exp_fair and exp_split (running)
+    assert summary["as_of"].value == "2025-03-01"
     assert summary["completed_rows"].value == 3
     assert summary["treatments_rows"].value == 6
     assert summary["pipeline_rows"].value == 3
@@ -401,3 +411,85 @@ def test_the_bi_weekly_summary_lists_outcomes_validation_and_the_pipeline(compan
     assert (
         "| exp_layout | value_b | 200 | 100.00 | 18.90 | 181.10 | 0.016 | yes | better |" in report
     )
+
+
+def summary_of_week(warehouse: Warehouse, week: str) -> dict:
+    """The summary of the bi-weekly partition of ISO week `week`, as a backfill renders a past or
+    later period: its metadata."""
+    result = dg.materialize(
+        [build_report_asset(SUMMARY)], resources={"warehouse": warehouse}, partition_key=week
+    )
+    assert result.success
+    [event] = result.asset_materializations_for_node("experiments__experiment_results_summary")
+    return event.metadata
+
+
+def test_a_fortnight_before_the_ends_shows_every_test_running(company) -> None:
+    """The partition of 2025-01-06 is as of 01-12: every experiment started on 01-01 and none had
+    ended, so none completed in the fortnight (one line says so); the pipeline holds exp_next
+    (planned) and the five others running, by id; today's decision shows only where it still
+    stands (exp_fair, exp_split: running); all six treatments with users, exp_split's split
+    mismatched."""
+    warehouse, _, _ = company
+    summary = summary_of_week(warehouse, "2025-01-06")
+    assert summary["as_of"].value == "2025-01-12"
+    report = summary["report"].value
+    completed = report.split("## Tests completed in the fortnight")[1].split("## ")[0]
+    assert "| none: no experiment completed in the fortnight |" in completed
+    assert summary["completed_rows"].value == 1
+    pipeline = report.split("## Experiment pipeline")[1].split("## ")[0]
+    order = ["exp_next", "exp_checkout", "exp_fair", "exp_layout", "exp_split", "exp_widgets"]
+    assert sorted(order, key=pipeline.index) == order
+    assert "| exp_checkout | exp_checkout | running | 2025-01-01 | 2,000 | 2,000 |  |" in pipeline
+    assert "running: interim result" in pipeline
+    assert summary["treatments_rows"].value == 6
+    assert summary["sample_ratio_mismatches"].value == 1
+
+
+def test_a_fortnight_after_the_ends_keeps_the_running_tests_only(company) -> None:
+    """The partition of 2025-03-10 (after the data's end: as of its Sunday, 03-16), fortnight
+    03-03 .. 03-16: nothing completed in it; exp_fair and exp_split still run: their two
+    treatments, one split mismatch; the pipeline exp_next, exp_fair, exp_split."""
+    warehouse, _, _ = company
+    summary = summary_of_week(warehouse, "2025-03-10")
+    assert summary["as_of"].value == "2025-03-16"
+    assert summary["completed_rows"].value == 1
+    assert summary["treatments_rows"].value == 2
+    assert summary["pipeline_rows"].value == 3
+    assert summary["sample_ratio_mismatches"].value == 1
+
+
+def test_the_summary_exports_as_html(company, tmp_path: Path) -> None:
+    """`nexus report experiment_results_summary --format html` of the version as of the data's
+    end (other tests store other fortnights): every section's title, and the figures read here
+    from the tables the report reads."""
+    warehouse, _, _ = company
+    env = deployment(tmp_path, NEXUS_DUCKDB_PATH=str(warehouse.resolved_path()))
+    out = tmp_path / "summary.html"
+    nexus(
+        env,
+        *("report", "experiment_results_summary", "--as-of", "2025-03-01"),
+        *("--format", "html", "--out", str(out)),
+    )
+    page = out.read_text(encoding="utf-8")
+    assert "as of 2025-03-01" in page
+    for section in SUMMARY.spec.sections:
+        assert f"<h2>{section.title}</h2>" in page
+    [(lower, upper)] = rows(
+        warehouse,
+        "select round(100 * relative_lift_ci_lower, 1), round(100 * relative_lift_ci_upper, 1) "
+        "from experiments.experiment_results where variant = 'value_b'",
+    )
+    assert f"<td>{lower:.2f}</td>" in page and f"<td>{upper:.2f}</td>" in page
+    [(completed,)] = rows(
+        warehouse,
+        "select string_agg(experiment_id, ',' order by experiment_id) "
+        "from experiments.experiment_status where ended_at::date between '2025-02-17' and "
+        "'2025-03-01'",
+    )
+    for experiment in completed.split(","):
+        assert f"<td>{experiment}</td>" in page
+    [(mismatched,)] = rows(
+        warehouse, "select count(*) from experiments.experiment_status where not srm_passed"
+    )
+    assert f"<strong>{mismatched}</strong>" in page

@@ -18,9 +18,13 @@ NPS, March 2025: ten answers, users 1-10 (user 10 unknown to raw.users):
 """
 
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pytest
+import report_runs
+import yaml
+from deployment import deployment, nexus
 from pictures import decoded_png
 
 from nexus_pipelines.domains.voice import HOOKS
@@ -28,6 +32,7 @@ from nexus_pipelines.ingest import ensure_ingest_tables
 from nexus_pipelines.project import project
 from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import compute_days
+from nexus_pipelines.settings import PROJECT_DIR
 from nexus_pipelines.sql_assets import WrittenRows, build_sql_asset, load_declarations
 from nexus_pipelines.warehouse import Warehouse
 
@@ -319,7 +324,8 @@ def test_biweekly_insights_rising_and_concentrated_themes(insights: Warehouse) -
         "select theme, fortnight_start::varchar, fortnight_end::varchar, fortnight_items, "
         "round(fortnight_share_pct, 3), baseline_mean_items, round(baseline_share_pct, 3), "
         "round(items_change_pct, 3), round(share_change_pct_points, 3), rising_rank, "
-        "rising_example_ids from voice.feedback_insights order by theme",
+        "rising_example_ids from voice.feedback_insights where fortnight_end = '2025-03-30' "
+        "order by theme",
     ) == [
         ("bugs", "2025-03-17", "2025-03-30", 1, 20.0, 2.0, 50.0, -50.0, -30.0, None, "a7"),
         ("pricing", "2025-03-17", "2025-03-30", 4, 80.0, 2.0, 50.0, 100.0, 30.0, 1,
@@ -330,7 +336,8 @@ def test_biweekly_insights_rising_and_concentrated_themes(insights: Warehouse) -
         "select theme, window_start::varchar, rated_items, detractor_items, "
         "round(detractor_share_pct, 3), round(detractor_lift, 3), detractor_example_ids, "
         "customer_items, churned_items, round(churned_share_pct, 3), round(churned_lift, 3), "
-        "churned_example_ids from voice.feedback_insights order by theme",
+        "churned_example_ids from voice.feedback_insights where fortnight_end = '2025-03-30' "
+        "order by theme",
     ) == [
         ("bugs", "2024-12-31", 2, 2, 100.0, 1.2, "a4, a2", 2, 0, 0.0, 0.0, None),
         ("pricing", "2024-12-31", 4, 3, 75.0, 0.9, "a8, a5, a1", 5, 3, 60.0, 1.4,
@@ -338,15 +345,34 @@ def test_biweekly_insights_rising_and_concentrated_themes(insights: Warehouse) -
     ]  # fmt: skip
 
 
+def report_asset(name: str) -> dg.AssetsDefinition:
+    [report] = [a for a in build_report_assets() if a.key == dg.AssetKey(["voice", name])]
+    return report
+
+
+def report_text(result: dg.ExecuteInProcessResult, name: str) -> str:
+    [event] = result.asset_materializations_for_node(f"voice__{name}")
+    return event.metadata["report"].value
+
+
+def report_of_week(warehouse: Warehouse, name: str, week: str) -> str:
+    """The report of the partition of ISO week `week`, as a backfill renders a past period."""
+    result = dg.materialize(
+        [report_asset(name)], resources={"warehouse": warehouse}, partition_key=week
+    )
+    assert result.success
+    return report_text(result, name)
+
+
 def test_the_biweekly_report_names_the_findings_and_their_examples(insights: Warehouse) -> None:
-    [report] = [
-        asset
-        for asset in build_report_assets()
-        if asset.key == dg.AssetKey(["voice", "biweekly_insights_report"])
-    ]
-    outcome = materialize(insights, [report])
-    [event] = outcome["result"].asset_materializations_for_node("voice__biweekly_insights_report")
-    text = event.metadata["report"].value
+    """The data ends on 04-05 (u3's answer), a Saturday: the report is as of it, its fortnight the
+    two complete ISO weeks up to then, 03-17 .. 03-30, the fortnight worked out above."""
+    result = report_runs.materialize(
+        [report_asset("biweekly_insights_report")], {"warehouse": insights}
+    )
+    assert result.success
+    text = report_text(result, "biweekly_insights_report")
+    assert "as of 2025-04-05" in text
     assert "## Feedback items in the fortnight\n\n**5** items" in text
     rising = text.split("## Rising fastest")[1].split("## ")[0]
     assert (
@@ -359,6 +385,144 @@ def test_the_biweekly_report_names_the_findings_and_their_examples(insights: War
     assert "pricing" not in detractors  # lift 0.9: not concentrated
     churned = text.split("## Concentrated in churned customers")[1]
     assert "| pricing | 2024-12-31 | 5 | 3 | 60.00 | 1.40 | a5, a9, a1 |" in churned
+
+
+def test_each_fortnight_is_analysed_and_an_earlier_ones_report_reads_its_own(
+    insights: Warehouse,
+) -> None:
+    """The fortnight W2 + W3 (03-10 .. 03-23), baseline W1 (one trailing fortnight, a full one
+    only: two weeks): W1 is one week, so no baseline and nothing ranked as rising. Its items: a3
+    (pricing), a4 (bugs), a5 a6 (pricing), a7 (bugs): pricing 3 of 5 = 60 %. Concentration over
+    the 90 days to 03-23 (a1 .. a7 with an author): latest answers by 03-23 as above (u3's is
+    after): pricing rated a1 a5 (u1 detractor, 2 of 2), bugs a2 a4 (2 of 2): 4 of 4, lift 1.0 each;
+    churned: pricing customers a1 a3 a5 (u1 churned: a1 a5), bugs a2 a4 (neither): 2 of 5 overall,
+    pricing 2 / 3 / 0.4 = 1.667. The report of W3's partition (as of Sunday 03-23) shows that
+    fortnight: 5 items, no rising theme, pricing concentrated in churned customers. The partition
+    of W1 (as of 03-09) reads the fortnight 02-24 .. 03-09: W1's 2 items (the data starts then);
+    that of 02-10 (as of 02-16), before any feedback, says 0 items."""
+    assert rows(
+        insights,
+        "select theme, fortnight_items, round(fortnight_share_pct, 3), baseline_share_pct, "
+        "rising_rank, rated_items, detractor_items, round(detractor_lift, 3), customer_items, "
+        "churned_items, round(churned_lift, 3) from voice.feedback_insights "
+        "where fortnight_end = '2025-03-23' order by theme",
+    ) == [
+        ("bugs", 2, 40.0, None, None, 2, 2, 1.0, 2, 0, 0.0),
+        ("pricing", 3, 60.0, None, None, 2, 2, 1.0, 3, 2, 1.667),
+    ]
+    text = report_of_week(insights, "biweekly_insights_report", "2025-03-17")
+    assert "as of 2025-03-23" in text
+    assert "## Feedback items in the fortnight\n\n**5** items" in text
+    assert "| pricing | 2024-12-24 | 3 | 2 | 66.67 | 1.67 | a5, a1 |" in text
+    first = report_of_week(insights, "biweekly_insights_report", "2025-03-03")
+    assert "## Feedback items in the fortnight\n\n**2** items" in first
+    before = report_of_week(insights, "biweekly_insights_report", "2025-02-10")
+    assert "## Feedback items in the fortnight\n\n**0** items" in before
+
+
+# The weekly summary on March's answers (min 2 answers) and the five weeks of themes above: the
+# data ends on Sunday 04-06, so the week is 03-31 .. 04-06.
+#   NPS per month: March, 10 answers, NPS 20 [-34.0335, 74.0335], complete by 04-06; April has
+#   no answers (no row). Breakdowns: March, the latest month complete by 04-06 (smb 40, ...).
+#   Themes: pricing 4 (80 %, +300 %, sentiment -0.5), bugs 1.
+# The partition of 03-03 (as of Sunday 03-09): March so far, u1 .. u8 (answers 03-02 .. 03-09):
+#   promoters u1-u5 = 5, detractors u8 = 1 of 8: NPS 100 x 4 / 8 = 50, not complete; no month
+#   complete by 03-09 has answers (one 'none' row); themes of week 03-03: pricing 1, bugs 1.
+@pytest.fixture
+def weekly(march: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
+    use_settings(monkeypatch, voice_nps_min_responses=2)
+    load_feedback(
+        march,
+        [(f"f{i}", None, f"{day} 12:00:00", t, s) for i, (day, t, s) in enumerate(THEME_ITEMS)],
+    )
+    materialize(march, [sql_asset("nps_daily")], "2025-03-01", "2025-04-01")
+    materialize(march, [sql_asset("nps_monthly"), sql_asset("feedback_themes_weekly")])
+    return march
+
+
+def test_the_weekly_summary_of_the_week_and_of_an_earlier_one(weekly: Warehouse) -> None:
+    result = report_runs.materialize(
+        [report_asset("weekly_feedback_summary")], {"warehouse": weekly}
+    )
+    assert result.success
+    text = report_text(result, "weekly_feedback_summary")
+    assert "as of 2025-04-06" in text
+    months = text.split("## NPS per month")[1].split("## ")[0]
+    assert "| 2025-03-01 | yes | 10 | 50.00 | 30.00 | 20.00 | -34.03 | 74.03 |" in months
+    assert "2025-04-01" not in months
+    breakdowns = text.split("## NPS by segment")[1].split("## ")[0]
+    assert "| segment | smb | 5 | 40.00 | -30.12 | 100.00 |" in breakdowns
+    themes = text.split("## Feedback themes")[1]
+    assert "| 2025-03-31 | pricing | 4 | 80.00 | -0.50 | 1.00 | 300.00 | 22.86 | -0.25 |" in themes
+
+    earlier = report_of_week(weekly, "weekly_feedback_summary", "2025-03-03")
+    assert "as of 2025-03-09" in earlier
+    months = earlier.split("## NPS per month")[1].split("## ")[0]
+    assert "| 2025-03-01 | no | 8 | 62.50 | 12.50 | 50.00 |" in months
+    breakdowns = earlier.split("## NPS by segment")[1].split("## ")[0]
+    assert "| none: no complete month with NPS answers by 2025-03-09 |" in breakdowns
+    themes = earlier.split("## Feedback themes")[1]
+    assert "| 2025-03-03 | bugs | 1 | 50.00 | 0.00 |" in themes
+    assert "| 2025-03-03 | pricing | 1 | 50.00 | -1.00 |" in themes
+
+
+def test_the_weekly_summary_says_so_when_the_week_had_no_feedback(weekly: Warehouse) -> None:
+    """The partition of 2025-04-14 (after the data: as of its Sunday, 04-20): no feedback that
+    week, one row says so; the NPS months still show March."""
+    text = report_of_week(weekly, "weekly_feedback_summary", "2025-04-14")
+    assert "as of 2025-04-20" in text
+    assert "| 2025-04-14 | none: no feedback in the week | 0 |" in text
+    assert "| 2025-03-01 | yes | 10 |" in text
+
+
+def test_the_voice_reports_export_as_html(
+    weekly: Warehouse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`nexus report <name> --format html` of the stored versions: every section's title, and
+    figures read here from the tables the reports read (no billing loaded: no customers)."""
+    with weekly.get_connection() as connection:
+        connection.execute(
+            "create table revenue.mrr_movements (month date, customer_id bigint, movement varchar)"
+        )
+    materialize(weekly, [sql_asset("feedback_insights")])
+    report_runs.materialize(
+        [report_asset("weekly_feedback_summary"), report_asset("biweekly_insights_report")],
+        {"warehouse": weekly},
+    )
+    env = deployment(tmp_path / "cli", NEXUS_DUCKDB_PATH=str(weekly.resolved_path()))
+    [(responses, nps)] = rows(
+        weekly,
+        "select responses, round(nps, 2) from voice.nps_monthly "
+        "where breakdown = 'all' and month = '2025-03-01'",
+    )
+    [(top_theme, top_items)] = rows(
+        weekly,
+        "select theme, feedback_items from voice.feedback_themes_weekly "
+        "where week_start = '2025-03-31' order by feedback_items desc limit 1",
+    )
+    [(fortnight_items,)] = rows(
+        weekly,
+        "select sum(feedback_items) from voice.feedback_themes_weekly "
+        "where week_start between '2025-03-24' and '2025-03-31'",
+    )
+    spec = yaml.safe_load((PROJECT_DIR / "assets/domains/voice/reports.yaml").read_text())
+    titles = {r["name"]: [s["title"] for s in r["sections"]] for r in spec["reports"]}
+    for name, figures in [
+        (
+            "weekly_feedback_summary",
+            [f"<td>{responses}</td>", f"<td>{nps:.2f}</td>", f"<td>{top_theme}</td>",
+             f"<td>{top_items}</td>"],
+        ),
+        ("biweekly_insights_report", [f"<strong>{fortnight_items}</strong>"]),
+    ]:  # fmt: skip
+        out = tmp_path / f"{name}.html"
+        nexus(env, "report", name, "--format", "html", "--out", str(out))
+        page = out.read_text(encoding="utf-8")
+        assert "as of 2025-04-06" in page
+        for title in titles[name]:
+            assert f"<h2>{title}</h2>" in page
+        for figure in figures:
+            assert figure in page
 
 
 def test_a_value_off_the_scale_fails_its_check(warehouse: Warehouse) -> None:

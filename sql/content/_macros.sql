@@ -53,3 +53,9 @@ create or replace macro content.evaluated_weeks(reporting_timezone) as table
         count(*) = 7 as is_complete,
     from content.evaluated_days(reporting_timezone)
     group by week_start;
+
+-- The first Monday of the fortnight a bi-weekly report as of `as_of` is of: the two complete ISO
+-- weeks ending on or before it (the period's own two weeks when as_of is their Sunday; a week
+-- still running is not judged against weekly targets).
+create or replace macro content.fortnight_start(as_of) as
+    cast(date_trunc('week', as_of + 1) as date) - 14;

@@ -32,6 +32,20 @@ create or replace macro voice.nps_margin(promoters, detractors, responses, min_r
             )
     end;
 
+-- The NPS interval's ends in points, nps -+ its margin cut to the scale's -100..100 (the
+-- approximation can pass them; greatest and least skip NULLs); NULL without an NPS.
+create or replace macro voice.nps_ci_low(nps, margin) as
+    case when nps is not null then greatest(nps - margin, -100.0) end;
+
+create or replace macro voice.nps_ci_high(nps, margin) as
+    case when nps is not null then least(nps + margin, 100.0) end;
+
 -- Sentiment as a number: positive 1, neutral 0, negative -1 (a theme's mean lies in -1..1).
 create or replace macro voice.sentiment_score(sentiment) as
     case sentiment when 'positive' then 1 when 'negative' then -1 else 0 end;
+
+-- The Monday of the last complete ISO week on or before `as_of`: the week a weekly report as of
+-- `as_of` is of (its own week when as_of is its Sunday), and the second week of a bi-weekly
+-- report's fortnight, which ends on that week's Sunday.
+create or replace macro voice.report_week(as_of) as
+    cast(date_trunc('week', as_of + 1) as date) - 7;

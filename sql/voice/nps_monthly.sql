@@ -63,9 +63,7 @@ select
     100.0 * detractors / responses as detractor_pct,
     nps,
     nps_margin,
-    -- the approximation can pass the scale's ends; the interval is cut to -100..100 (greatest
-    -- and least skip NULLs: no interval without an NPS)
-    case when nps is not null then greatest(nps - nps_margin, -100.0) end as nps_ci_low,
-    case when nps is not null then least(nps + nps_margin, 100.0) end as nps_ci_high,
+    voice.nps_ci_low(nps, nps_margin) as nps_ci_low,
+    voice.nps_ci_high(nps, nps_margin) as nps_ci_high,
 from scored
 order by month, breakdown, breakdown_value

@@ -1,16 +1,7 @@
--- Grain: one row per platform and pick (best, worst) over the fortnight of the two latest
--- complete ISO weeks: the better of its two weekly bests, the worse of its two weekly worsts
--- (the same ranking as content.top_posts_weekly, whose picks these are).
+-- Grain: one row per platform and pick (best, worst) over the fortnight of the two complete ISO
+-- weeks ending on or before $as_of: the better of its two weekly bests, the worse of its two
+-- weekly worsts (the same ranking as content.top_posts_weekly, whose picks these are).
 with
-fortnight as (
-    select distinct
-        week_start,
-    from content.top_posts_weekly
-    where is_complete
-    order by week_start desc
-    limit 2
-),
-
 ranked as (
     select
         *,
@@ -22,7 +13,8 @@ ranked as (
                 post_id
         ) as fortnight_rank,
     from content.top_posts_weekly
-    where week_start in (select week_start from fortnight)
+    where week_start between content.fortnight_start($as_of) and content.fortnight_start($as_of) + 7
+        and is_complete
 )
 
 select

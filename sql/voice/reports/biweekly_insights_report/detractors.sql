@@ -1,4 +1,5 @@
--- Grain: one row per theme of voice.feedback_insights concentrated in detractors (lift above
+-- Grain: one row per theme of voice.feedback_insights in the fortnight as of $as_of (the
+-- two complete ISO weeks ending on or before it) concentrated in detractors (lift above
 -- 1) on at least voice_theme_min_items items, the most concentrated first (at most 5).
 select
     theme,
@@ -9,7 +10,8 @@ select
     detractor_lift,
     detractor_example_ids,
 from voice.feedback_insights
-where detractor_lift > 1
+where fortnight_end = voice.report_week($as_of) + 6
+    and detractor_lift > 1
     -- on enough items to tell
     and rated_items >= $voice_theme_min_items
 order by detractor_lift desc, theme

@@ -1,4 +1,6 @@
--- Grain: one number, the feedback items of the analysed fortnight (every theme).
+-- Grain: one number, the feedback items of the fortnight as of $as_of (the two complete ISO
+-- weeks ending on or before it), every theme; 0 when it had none.
 select
-    sum(fortnight_items) as fortnight_items,
+    coalesce(sum(fortnight_items), 0) as fortnight_items,
 from voice.feedback_insights
+where fortnight_end = voice.report_week($as_of) + 6
