@@ -76,8 +76,8 @@ create or replace macro reliability.uptime(
 
 -- The error budget and burn rates (metrics.md, Reliability) as of the instant `until` (NULL: the
 -- latest probe loaded), one row per customer-facing service plus `overall`: budget = 1 - SLO over
--- the `budget_days` up to `until`; burn rate = bad fraction / (1 - SLO), over that window, 6 h, 1 h,
--- 30 min and 5 min; page on the fast pair (1 h and 5 min) or the slow pair (6 h and 30 min).
+-- the `budget_days` up to `until`; burn rate = bad fraction / (1 - SLO), over that window, 6 h,
+-- 1 h, 30 min and 5 min; page on the fast pair (1 h and 5 min) or the slow pair (6 h and 30 min).
 -- Reads raw.health_checks and raw.services, loaded before any reliability query runs.
 create or replace macro reliability.error_budget_at(
     until, budget_days, slo, burn_rate_fast, burn_rate_slow

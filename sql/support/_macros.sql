@@ -19,4 +19,5 @@ create or replace macro support.unanswered_at(first_agent_response_at, moment) a
 create or replace macro support.past_target_at(
     created_at, first_agent_response_at, moment, hours
 ) as
-    support.unanswered_at(first_agent_response_at, moment) and moment - created_at > to_hours(hours);
+    support.unanswered_at(first_agent_response_at, moment)
+    and moment - created_at > to_hours(hours);
