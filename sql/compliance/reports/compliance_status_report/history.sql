@@ -1,6 +1,5 @@
 -- Grain: one row per month evaluated, the twelve up to the month holding $as_of: adherence and
--- the controls failing,
--- so the report shows when each failing control last passed.
+-- the controls failing, so the report shows when each failing control last passed.
 with
 months as (
     select
