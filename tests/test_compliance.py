@@ -52,16 +52,22 @@ Erasures executed in March (ingest.erasure_log): request r2, one run on 03-26 to
   none in March.
 """
 
+import html
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
+from deployment import deployment, nexus
+from report_runs import materialize
 
 from nexus_pipelines.domains import compliance
 from nexus_pipelines.ingest import ensure_ingest_tables
 from nexus_pipelines.project import project
 from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import compute_days
+from nexus_pipelines.settings import PROJECT_DIR
 from nexus_pipelines.sql_assets import build_sql_asset, load_declarations
 from nexus_pipelines.warehouse import Warehouse
 
@@ -391,19 +397,39 @@ def report_section(report: str, title: str) -> list[str]:
     return [line for line in lines[start:end] if line]
 
 
-def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> None:
-    """March: 8.33 % overall; Security 1 of 3 (patch_status) = 33.33 %, Privacy, Regulatory and
-    Audit readiness 0. The error-severity failures come first, with their failing ids. Open
-    requests: r4 (deadline 03-22) and r5 (04-14), counted from the latest request event (r2
-    closed 03-25): -3 (overdue) and 20 days. Erasures, overdue obligations and the next 90 days'
-    deadlines as worked out in the module's docstring."""
-    warehouse, _ = march
+def status_report(warehouse: Warehouse) -> str:
+    """The status report as the monthly schedule runs it: the month holding the data's last
+    day, as of that day (or the month's last day)."""
     [report_asset] = [a for a in build_report_assets() if a.key.path[0] == "compliance"]
-    result = dg.materialize([report_asset], resources={"warehouse": warehouse})
+    result = materialize([report_asset], resources={"warehouse": warehouse})
     assert result.success
     [event] = result.get_asset_materialization_events()
-    report = event.materialization.metadata["report"].value
-    assert report_section(report, "Regulatory adherence, latest month (target > 98 %)") == [
+    return event.materialization.metadata["report"].value
+
+
+def end_the_data_with_march(warehouse: Warehouse) -> None:
+    """The raw rows dated in April (a2's review done 04-02, o5 met 04-02, x5 starting 04-01,
+    patch_status's late evidence 04-03) removed after March's run: March's tables stay as they
+    are and the data ends on 03-31, so the report is March's, as of 03-31."""
+    with warehouse.get_connection() as connection:
+        connection.execute("delete from raw.access_reviews where completed_at >= '2025-04-01'")
+        connection.execute("delete from raw.control_evidence where collected_at >= '2025-04-01'")
+        connection.execute("delete from raw.regulatory_obligations where met_on >= '2025-04-01'")
+        connection.execute("delete from raw.data_transfers where started_on >= '2025-04-01'")
+
+
+def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> None:
+    """March, as of 03-31: 8.33 % overall; Security 1 of 3 (patch_status) = 33.33 %, Privacy,
+    Regulatory and Audit readiness 0. The error-severity failures come first, with their failing
+    ids. Open requests at the end of 03-31: r4 (deadline 03-22) and r5 (04-14): 03-22 - 03-31 =
+    -9 (overdue) and 04-14 - 03-31 = 14 days (the report counted them from the latest request
+    event, r2 closed 03-25, -3 and 20, before it was of a period). Erasures, overdue obligations
+    and the next 90 days' deadlines as worked out in the module's docstring."""
+    warehouse, _ = march
+    end_the_data_with_march(warehouse)
+    report = status_report(warehouse)
+    assert report.startswith("# Compliance status report, as of 2025-03-31")
+    assert report_section(report, "Regulatory adherence of the month (target > 98 %)") == [
         "**8.33** %"
     ]
     assert report_section(report, "Adherence per area")[2:] == [
@@ -433,8 +459,8 @@ def test_the_status_report_names_failing_controls_owners_and_evidence(march) -> 
         last_passed
     )
     assert report_section(report, "Data-subject requests open and due")[2:] == [
-        "| r4 | portability | 2025-02-20 | no | 2025-03-22 | -3 |",
-        "| r5 | access | 2025-03-15 | no | 2025-04-14 | 20 |",
+        "| r4 | portability | 2025-02-20 | no | 2025-03-22 | -9 |",
+        "| r5 | access | 2025-03-15 | no | 2025-04-14 | 14 |",
     ]
     erasures = report_section(report, "Erasures executed in the month")
     assert erasures[2:] == [
@@ -459,14 +485,11 @@ def test_erasures_read_none_on_a_warehouse_without_the_erasure_log(warehouse: Wa
     """A warehouse last ingested into before erasure existed has no ingest.erasure_log: the
     monthly run creates it (empty) and says plainly that nothing was executed."""
     load_raw(warehouse)
+    end_the_data_with_march(warehouse)
     with warehouse.get_connection() as connection:
         connection.execute("drop table ingest.erasure_log")
     [report_asset] = [a for a in build_report_assets() if a.key.path[0] == "compliance"]
-    result = dg.materialize(
-        [*compliance_assets(), report_asset],
-        resources={"warehouse": warehouse},
-        partition_key="2025-03-01",
-    )
+    result = materialize([*compliance_assets(), report_asset], resources={"warehouse": warehouse})
     assert result.success
     [event] = [
         e for e in result.get_asset_materialization_events() if e.asset_key == report_asset.key
@@ -476,6 +499,67 @@ def test_erasures_read_none_on_a_warehouse_without_the_erasure_log(warehouse: Wa
         "| 2025-03-01 | erasure | 0 | 0 | 0 | 0 | 0 | none executed |  |",
         "| 2025-03-01 | retention | 0 | 0 | 0 | 0 | 0 | none executed |  |",
     ]
+
+
+def test_a_month_not_evaluated_says_so(march) -> None:
+    """The data ends on 04-03 (the late evidence): the report is April's, as of 04-03, and only
+    March was evaluated. April shows no adherence and no area, failing control, erasure or
+    obligation rows (its tables hold none of April); each control's history stops at March.
+    Open at the end of 04-03: r4 (deadline 03-22: -12 days) and r5 (04-14: 11 days)."""
+    warehouse, _ = march
+    report = status_report(warehouse)
+    assert report.startswith("# Compliance status report, as of 2025-04-03")
+    adherence = report_section(report, "Regulatory adherence of the month (target > 98 %)")
+    assert adherence == ["_no data_"]
+    for title in (
+        "Adherence per area",
+        "Failing controls, with evidence",
+        "Erasures executed in the month",
+        "Overdue regulatory obligations",
+        "Upcoming deadlines (next 90 days)",
+    ):
+        assert report_section(report, title) == ["_no rows_"], title
+    assert "| patch_status | Security | Infrastructure Maintainer |  | 2025-03-01 |  |" in (
+        report_section(report, "When each control last passed")
+    )
+    assert report_section(report, "Data-subject requests open and due")[2:] == [
+        "| r4 | portability | 2025-02-20 | no | 2025-03-22 | -12 |",
+        "| r5 | access | 2025-03-15 | no | 2025-04-14 | 11 |",
+    ]
+
+
+def test_the_status_report_exports_as_html(march, tmp_path: Path) -> None:
+    """`nexus report compliance_status_report --format html` of the stored version: each
+    section's title, and March's figures read here from control_results and
+    obligation_deadlines."""
+    warehouse, _ = march
+    end_the_data_with_march(warehouse)
+    status_report(warehouse)
+    with warehouse.get_connection(read_only=True) as connection:
+        [(adherence, failing)] = connection.execute(
+            "select round(100.0 * count(*) filter (where status = 'pass') "
+            "/ count(*) filter (where status <> 'not evaluated'), 2), "
+            "count(*) filter (where status = 'fail') "
+            "from compliance.control_results where period_month = '2025-03-01'"
+        ).fetchall()
+        overdue = connection.execute(
+            "select obligation_id from compliance.obligation_deadlines "
+            "where period_month = '2025-03-01' and state = 'overdue' order by 1"
+        ).fetchall()
+    (tmp_path / "cli").mkdir()
+    env = deployment(tmp_path / "cli", NEXUS_DUCKDB_PATH=str(warehouse.resolved_path()))
+    out = tmp_path / "compliance.html"
+    nexus(env, "report", "compliance_status_report", "--format", "html", "--out", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "Compliance status report, as of 2025-03-31" in page
+    declared = yaml.safe_load((PROJECT_DIR / "assets/domains/compliance/reports.yaml").read_text())
+    [spec] = [s for s in declared["reports"] if s["name"] == "compliance_status_report"]
+    for part in spec["sections"]:
+        assert f"<h2>{html.escape(part['title'])}</h2>" in page
+    assert f"{adherence:.2f}" in page
+    assert page.count("<td>fail</td>") >= failing
+    assert [row[0] for row in overdue] == ["o3", "o5"]
+    assert all(f"<td>{obligation}</td>" in page for (obligation,) in overdue)
 
 
 def test_no_evidence_is_owed_for_a_period_before_the_records_begin(warehouse: Warehouse) -> None:

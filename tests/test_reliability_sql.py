@@ -42,9 +42,12 @@ Tickets:
 """
 
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
+from deployment import deployment, nexus
 from report_runs import materialize as materialize_reports
 
 from nexus_pipelines.domains.reliability import build_assets
@@ -53,6 +56,7 @@ from nexus_pipelines.ingest import ensure_ingest_tables
 from nexus_pipelines.project import project
 from nexus_pipelines.reports import build_report_assets
 from nexus_pipelines.scorecard import compute_scorecard
+from nexus_pipelines.settings import PROJECT_DIR
 from nexus_pipelines.sql_assets import build_sql_asset, load_declarations
 from nexus_pipelines.warehouse import Warehouse
 
@@ -282,25 +286,62 @@ def section(report: str, title: str) -> list[str]:
     return [line for line in lines[start:end] if line]
 
 
-def test_reports_render_for_the_analyst(company) -> None:
-    """The support summary's last 14 days are the newest 14 rows of support_daily: March's
-    partition holds every day of March, and after 03-02 no ticket was created or resolved, so
-    03-31 back to 03-18 show 0 created, 0 outage, 0 resolved, no share, median or satisfaction,
-    and no spike. Open tickets: only t3 (t4 was closed by the bot), priority normal, never
-    answered and past the 4 h target."""
+def _rendered(company: Warehouse) -> dict[str, str]:
+    """The health report and the support summary as the daily schedule runs them: the
+    partition of March, the month holding the data's last day, as of that day."""
     wanted = [["reliability", "health_status_report"], ["support", "support_ticket_summary"]]
     health, support = (a for a in build_report_assets() if a.key.path in wanted)
     result = materialize_reports([health, support], resources={"warehouse": company})
     assert result.success
-    reports = {
+    return {
         event.asset_key.path[0]: event.materialization.metadata["report"].value
         for event in result.get_asset_materialization_events()
     }
-    assert (
-        "inc_3" in reports["reliability"] and "unacknowledged past target" in reports["reliability"]
+
+
+def test_reports_render_for_the_analyst(company) -> None:
+    """Both reports are of the data's last day, 03-07 (inc_1's post-mortem, 12:00).
+
+    Health: at the end of 03-07 inc_3 (P3, detected 03-04 09:00: 87 h, never acknowledged) and
+    inc_4 (P2, 03-05 12:00: 60 h, acknowledged within 4 h) are open; inc_3 is still inside its
+    28-day target then (the report no longer judges it by today's clock, which put it past
+    target). Uptime over 03-01..03-07: api 3/4 = 75 %, overall 6/7; no probe on 03-07 itself, so
+    no uptime of the day. The error budget at 03-07's end looks back 30 days: api 1 bad of 4 ->
+    burn rate 0.25 / 0.001 = 250, budget left 1 - 250 = -249; no probe in the last 6 h. No
+    deploy on 03-07 (0 of each).
+
+    Support: the day 03-07 opened and resolved nothing; t3 (created 03-02 09:00, never
+    answered) is the backlog at its end: 135 h waiting, past the 4 h target. The last 14 days
+    are those of support_daily up to 03-07: March's partition starts 03-01, so 7 rows (the
+    report read the newest 14 rows, 03-31 back to 03-18, before it was of a day); 03-01 and
+    03-02 as support_daily's own test works them out."""
+    reports = _rendered(company)
+    health = reports["reliability"]
+    assert health.startswith("# Health status report, as of 2025-03-07")
+    assert section(health, "Incidents open at the end of the day")[2:] == [
+        "| inc_4 | P2 | api | 60.00 | acknowledged within target |",
+        "| inc_3 | P3 | web | 87.00 | awaiting acknowledgement, within target |",
+    ]
+    assert section(health, "Uptime, the 7 days ending with the day (planned maintenance excluded)")[
+        2:
+    ] == [
+        "| api | 4 | 75.00 |  |",
+        "| batch | 1 | 0.00 |  |",
+        "| overall | 7 | 85.71 |  |",
+        "| web | 3 | 100.00 |  |",
+    ]
+    assert section(health, "Error budget and burn rates at the end of the day")[2] == (
+        "| api | 4 | -249.00 | 250.00 |  |  | no |"
     )
+    assert section(health, "Production deploys of the day")[2] == (
+        "| 2025-03-07 | 0 | 0 | 0 | 0 |  |"
+    )
+
     support_report = reports["support"]
-    assert support_report.startswith("# Support ticket summary, ")
+    assert support_report.startswith("# Support ticket summary, as of 2025-03-07")
+    assert section(support_report, "The day")[2] == (
+        "| 2025-03-07 | 0 | 0 | 1 |  |  |  |  | 0.10 | no |  |"
+    )
     header, rule, *days = section(support_report, "Last 14 days")
     assert header == (
         "| summary_date | tickets_created | outage_tickets | first_response_within_target_pct "
@@ -308,13 +349,76 @@ def test_reports_render_for_the_analyst(company) -> None:
         "| satisfaction_mean | csat_pct | is_spike |"
     )
     assert rule == "|" + "---|" * 10
-    assert days == [f"| 2025-03-{d} | 0 | 0 |  |  | 0 |  |  |  | no |" for d in range(31, 17, -1)]
-    assert section(support_report, "Open tickets by priority") == [
+    assert days == [
+        *(f"| 2025-03-0{d} | 0 | 0 |  |  | 0 |  |  |  | no |" for d in range(7, 2, -1)),
+        "| 2025-03-02 | 2 | 0 | 0.00 |  | 2 | 3.25 | 5.00 | 100.00 | no |",
+        "| 2025-03-01 | 2 | 0 | 50.00 | 4.00 | 1 | 10.00 | 2.00 | 0.00 | no |",
+    ]
+    assert section(support_report, "Open tickets by priority at the end of the day") == [
         "| priority | open_tickets | awaiting_first_response | past_first_response_target |",
         "|---|---|---|---|",
         "| normal | 1 | 1 | 1 |",
     ]
+    assert section(
+        support_report, "Tickets waiting past the first-response target at the end of the day"
+    )[2:] == ["| t3 | normal | bug | 2025-03-02 09:00:00+00:00 | 135.00 |"]
     assert section(support_report, "Recent spikes against the trailing baseline") == ["_no rows_"]
+
+
+def test_reports_of_a_day_before_the_data_ends(company) -> None:
+    """The partition of March rendered as of 03-02 (the period's last day when the data ends
+    then): t3 (created 03-02 09:00) waits 15 h at the day's end, t1..t4 otherwise resolved by
+    then; inc_1 (resolved 03-02 00:40) is not open at its end and nothing else was detected
+    yet; 03-02's deploys: dep_2 and dep_3 successful, dep_4 failed, dep_2 rolled back."""
+    with company.get_connection() as connection:
+        # the raw data now ends on 03-02; the derived tables keep what they hold
+        connection.execute("delete from raw.incidents where detected_at >= '2025-03-03'")
+        connection.execute("update raw.incidents set postmortem_completed_at = null")
+    reports = _rendered(company)
+    assert reports["reliability"].startswith("# Health status report, as of 2025-03-02")
+    assert section(reports["reliability"], "Incidents open at the end of the day") == ["_no rows_"]
+    assert section(reports["reliability"], "Production deploys of the day")[2] == (
+        "| 2025-03-02 | 2 | 1 | 1 | 0 |  |"
+    )
+    assert section(
+        reports["support"], "Tickets waiting past the first-response target at the end of the day"
+    )[2:] == ["| t3 | normal | bug | 2025-03-02 09:00:00+00:00 | 15.00 |"]
+
+
+def test_health_and_support_export_as_html(company, tmp_path: Path) -> None:
+    """`nexus report <name> --format html` of the stored versions: every section's title, and
+    the figures read here from the tables the reports read."""
+    _rendered(company)
+    (tmp_path / "cli").mkdir()
+    env = deployment(tmp_path / "cli", NEXUS_DUCKDB_PATH=str(company.resolved_path()))
+    [(open_at_end, past_target)] = rows(
+        company,
+        "select count(*), string_agg(ticket_id, ',') filter (where first_agent_response_at "
+        "is null and created_at < timestamptz '2025-03-08 00:00+00' - interval 4 hour) "
+        "from support.ticket_facts where created_at < '2025-03-08 00:00+00' "
+        "and (resolved_at is null or resolved_at >= '2025-03-08 00:00+00')",
+    )
+    [(overall,)] = rows(
+        company,
+        "select round(100.0 * sum(ok_probes) / sum(probes), 2) from reliability.uptime_daily "
+        "where service_id = 'overall' and uptime_date between '2025-03-01' and '2025-03-07'",
+    )
+    for name, domain, figures in [
+        ("support_ticket_summary", "support", [f"<td>{open_at_end}</td>", past_target]),
+        ("health_status_report", "reliability", [f"<td>{overall:.2f}</td>", "inc_3", "inc_4"]),
+    ]:
+        out = tmp_path / f"{name}.html"
+        nexus(env, "report", name, "--format", "html", "--out", str(out))
+        page = out.read_text(encoding="utf-8")
+        assert "as of 2025-03-07" in page
+        declared = yaml.safe_load(
+            (PROJECT_DIR / f"assets/domains/{domain}/reports.yaml").read_text()
+        )
+        [spec] = [s for s in declared["reports"] if s["name"] == name]
+        for part in spec["sections"]:
+            assert f"<h2>{part['title']}</h2>" in page
+        for figure in figures:
+            assert figure in page
 
 
 def test_a_spike_stands_out_from_its_trailing_baseline(warehouse: Warehouse) -> None:

@@ -16,3 +16,17 @@ as table
         (window_end at time zone reporting_timezone) - interval 1 day,
         interval 1 month
     ) as months(month);
+
+-- A regulatory obligation as the status report lists it (its overdue and its upcoming sections):
+-- a row of compliance.obligation_deadlines passed whole, its columns in the report's order. It
+-- reads no table, so every compliance query can create it before that table exists.
+create or replace macro compliance.obligation_listed(obligation) as struct_pack(
+    due_on := obligation.due_on,
+    days_left := obligation.days_left,
+    regulation := obligation.regulation,
+    jurisdiction := obligation.jurisdiction,
+    requirement := obligation.requirement,
+    owner := obligation.owner,
+    status := obligation.status,
+    obligation_id := obligation.obligation_id
+);

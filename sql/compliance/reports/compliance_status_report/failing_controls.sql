@@ -1,4 +1,4 @@
--- Grain: one row per control failing in the latest month evaluated, the error-severity ones
+-- Grain: one row per control failing in the month holding $as_of, the error-severity ones
 -- first: its owner, rate against its threshold, and the failing records' ids (the first 20) as
 -- evidence; every failing record is in the area's facts table.
 with
@@ -6,7 +6,7 @@ latest as (
     select
         *,
     from compliance.control_results
-    where period_month = (select max(period_month) from compliance.control_results)
+    where period_month = date_trunc('month', $as_of::date)
         and status = 'fail'
 ),
 

@@ -1,5 +1,5 @@
--- Grain: one row per month evaluated (the latest twelve): adherence and the controls failing,
--- so the report shows when each failing control last passed.
+-- Grain: one row per month evaluated, the twelve up to the month holding $as_of: adherence and
+-- the controls failing, so the report shows when each failing control last passed.
 with
 months as (
     select
@@ -9,6 +9,7 @@ months as (
         string_agg(control_id, ', ' order by control_id) filter (where status = 'fail')
             as failing_controls,
     from compliance.control_results
+    where period_month <= date_trunc('month', $as_of::date)
     group by period_month
 )
 

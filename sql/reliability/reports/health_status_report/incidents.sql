@@ -1,4 +1,4 @@
--- Grain: one row per month and severity, for the latest month and the one before.
+-- Grain: one row per month and severity, for the month holding $as_of and the one before.
 select
     strftime(month, '%Y-%m') as month,
     severity,
@@ -10,5 +10,6 @@ select
     response_compliance_pct,
     postmortem_completion_pct,
 from reliability.incident_summary_monthly
-where month >= (select max(month) from reliability.incident_summary_monthly) - interval 1 month
+where month between date_trunc('month', $as_of::date) - interval 1 month
+    and date_trunc('month', $as_of::date)
 order by month desc, severity

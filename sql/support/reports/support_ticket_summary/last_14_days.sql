@@ -1,4 +1,4 @@
--- Grain: one row per day, the latest 14 of support_daily.
+-- Grain: one row per day, the 14 of support_daily ending with $as_of.
 select
     summary_date,
     tickets_created,
@@ -11,5 +11,5 @@ select
     csat_pct,
     is_spike,
 from support.support_daily
+where summary_date between $as_of::date - 13 and $as_of::date
 order by summary_date desc
-limit 14

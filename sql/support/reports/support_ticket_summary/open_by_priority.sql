@@ -1,12 +1,22 @@
--- Grain: one row per priority among unresolved tickets.
+-- Grain: one row per priority among the tickets open at the end of $as_of (reporting timezone):
+-- those without a first agent response by then, and of those the ones waiting past the target.
 select
     priority,
     count(*) as open_tickets,
-    count(*) filter (where first_agent_response_at is null) as awaiting_first_response,
     count(*) filter (
-        where first_response_within_target = false and first_agent_response_at is null
+        where support.unanswered_at(
+            first_agent_response_at, support.day_end($as_of, $reporting_timezone)
+        )
+    ) as awaiting_first_response,
+    count(*) filter (
+        where support.past_target_at(
+            created_at,
+            first_agent_response_at,
+            support.day_end($as_of, $reporting_timezone),
+            $support_first_response_hours
+        )
     ) as past_first_response_target,
 from support.ticket_facts
-where resolved_at is null
+where support.open_at(created_at, resolved_at, support.day_end($as_of, $reporting_timezone))
 group by priority
 order by priority
