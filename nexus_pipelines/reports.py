@@ -356,12 +356,11 @@ def load_reports(source: Project | None = None) -> list[Report]:
 def _days_scored(
     report: Report, context: dg.AssetExecutionContext, as_of: date
 ) -> tuple[date, date, dict[str, tuple[date, date]]]:
-    """The days a hook scores: the run's as-of day alone, or for a partitioned report the days of
-    its partitions that exist (founding date to yesterday) up to the as-of day, widened by the
-    look-back to the days before them that late data (or a monthly table finished after the
-    daily run) still changes; and each partition's days."""
-    if report.partitions_def is None:
-        return as_of, as_of, {}
+    """The days a hook scores: the days of the run's partitions that exist (founding date to
+    yesterday) up to the as-of day, widened by the look-back to the days before them that late
+    data (or a monthly table finished after the daily run) still changes; and each partition's
+    days. (A hook's report is of a day, so partitioned.)"""
+    assert report.partitions_def is not None
     start, end = days_written(context.partition_time_window)
     if report.lookback_days:
         widened = local_midnight(start.date() - timedelta(days=report.lookback_days), start.tzinfo)

@@ -138,8 +138,9 @@ OUTPUTS = {
 @pytest.mark.parametrize("cadence", SCHEDULED, ids=lambda cadence: cadence.id)
 def test_each_cadence_materialises_its_outputs_after_what_they_read(cadence) -> None:
     """The schedule's job holds a report for every output the playbook names for the cadence, each
-    owned by the output's role and partitioned like the job; within the run, each report comes
-    after every table it reads that the same run refreshes (its parents in the job's graph)."""
+    owned by the output's role, partitioned like the job and reading the baseline; within the
+    run, each report comes after every table it reads that the same run refreshes (its parents in
+    the job's graph)."""
     assert {a.output for a in cadence.activities} <= set(OUTPUTS[cadence.id])
     schedule = schedule_for(cadence.id)
     job = defs.resolve_job_def(schedule.job_name)
@@ -154,6 +155,8 @@ def test_each_cadence_materialises_its_outputs_after_what_they_read(cadence) -> 
         read = set(defs.resolve_assets_def(key).asset_deps[key])
         refreshed_here = read & selected
         assert refreshed_here <= node.parent_keys, output
+        # the playbook's "baseline metrics documented": every output compares against it
+        assert dg.AssetKey(["reporting", "baseline"]) in read, output
 
 
 @pytest.mark.parametrize(
