@@ -1,29 +1,38 @@
 """What an analyst sees in the Dagster UI after a demo, in a real browser: the catalog, the
-scorecard, a retention asset with its picture and the alerts. Each page is held against what
-the warehouse or the `nexus` command says, shows no error, and is saved to docs/images/ for the
-README."""
+scorecard, a retention asset with its picture, the alerts and three reports. Each page is held
+against what the warehouse or the `nexus` command says, shows no error, and is saved to
+docs/images/ for the README."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import yaml
 from deployment import nexus, query
 from playwright.sync_api import Locator, Page, expect
 from uipage import INCIDENT, VIEWPORT, UiPage, graphql
 
+from nexus_pipelines.reports import NEWEST_PERIOD, REBUILD_TAG, load_reports
 from nexus_pipelines.settings import PROJECT_DIR
 
 SCORECARD = "reporting/scorecard"
-RETENTION = "growth/cohort_retention_weekly"  # 60 days: nine weekly cohorts, three monthly
+RETENTION = "growth/cohort_retention_weekly"
 ALERTS = "reporting/alerts"
+# the reports of the README's pictures (reporting/<report>), and their pictures' names
+REPORTS = [
+    ("daily_metrics_snapshot", "daily_snapshot"),
+    ("monthly_executive_summary", "executive_summary"),
+    ("quarterly_strategic_review", "strategic_review"),
+]
 
 
-def row_of(page: Page, label: str) -> Locator:
-    """The table rows with a cell of exactly `label` (a metadata key, a metric): the row itself,
-    not the metadata row around a table that holds it."""
-    return page.locator(f'xpath=//tr[td[normalize-space(.)="{label}"]]')
+def row_of(within: Page | Locator, label: str) -> Locator:
+    """The table rows (in the page, or in a dialog) with a cell of exactly `label` (a metadata
+    key, a metric): the row itself, not the metadata row around a table that holds it."""
+    return within.locator(f'xpath=.//tr[td[normalize-space(.)="{label}"]]')
 
 
 def cells(row: Locator) -> list[str]:
@@ -49,10 +58,25 @@ def first_number(text: str) -> float:
     return float(found.group().replace(",", ""))
 
 
+def partition_count(row: Locator, status: str) -> Locator:
+    """The count the catalog shows next to a partition status's icon (success, failure...)."""
+    return row.locator(f'xpath=.//*[@aria-label="partition_{status}"]/..').first
+
+
 def test_catalog_lists_every_asset_as_materialised(ui: UiPage) -> None:
-    served = graphql(ui.url, "{ assetNodes { assetKey { path } } }")["data"]["assetNodes"]
+    """Every asset is materialised (all its partitions), but a report that `nexus materialize`
+    renders for its newest complete period alone (its other periods are the UI's to backfill):
+    that one partition, and none failed."""
+    query = "{ assetNodes { assetKey { path } tags { key value } } }"
+    served = graphql(ui.url, query)["data"]["assetNodes"]
     keys = sorted("/".join(node["assetKey"]["path"]) for node in served)
+    newest_only = {
+        "/".join(node["assetKey"]["path"])
+        for node in served
+        if {"key": REBUILD_TAG, "value": NEWEST_PERIOD} in node["tags"]
+    }
     assert {SCORECARD, RETENTION} <= set(keys)
+    assert newest_only >= {f"reporting/{report}" for report, _ in REPORTS}, newest_only
     page = ui.page
     # the catalog renders only the rows in view: a window tall enough to hold them all
     page.set_viewport_size({"width": VIEWPORT["width"], "height": 80 * len(keys) + 400})
@@ -60,6 +84,11 @@ def test_catalog_lists_every_asset_as_materialised(ui: UiPage) -> None:
     rows = page.locator('[class*="VirtualizedTable_row"]')
     for key in keys:
         row = rows.filter(has=page.locator(f'a[href="/assets/{key}"]'))
+        if key in newest_only:
+            # "All" when the newest period is the only one (the quarter of a short demo)
+            expect(partition_count(row, "success")).to_have_text(re.compile(r"^(1|All)$"))
+            expect(partition_count(row, "failure")).to_have_text("0")
+            continue
         # "Materialized", or "All" partitions (once the status has loaded)
         expect(row.get_by_text(re.compile(r"^(Materialized|All)$"))).to_be_visible()
         text = row.inner_text()
@@ -139,3 +168,88 @@ def test_alerts_asset_lists_its_alerts(ui: UiPage) -> None:
     bring_to_top(header.first)
     ui.assert_no_errors()
     ui.screenshot("alerts")
+
+
+def stored_version(demo: dict[str, str], report: str) -> tuple[date, str]:
+    """The newest version of a report in its store: its as-of day and its markdown."""
+    [(as_of, markdown)] = query(
+        demo,
+        f"select as_of, report_markdown from reporting.{report} order by as_of desc limit 1",
+    )
+    return as_of, markdown
+
+
+def last_complete_quarter_end(today: date) -> date:
+    """The last day of the quarter before today's (the demo's data ends the day before)."""
+    return date(today.year, (today.month - 1) // 3 * 3 + 1, 1) - timedelta(days=1)
+
+
+def key_number(demo: dict[str, str], report: str) -> list[str]:
+    """One number the report's newest version shows, worked out here from the table it comes
+    from (not with the report's own query): the first cells of the table row that shows it, or
+    the one cell of a section of one bold number."""
+    newest = f"(select max(as_of) from reporting.{report})"
+    if report == "daily_metrics_snapshot":  # the day's activation rate, on the scorecard
+        [(value,)] = query(
+            demo,
+            "select value from reporting.scorecard "
+            f"where as_of = {newest} and metric = 'activation_rate_pct'",
+        )
+        return ["Activation rate", "%", f"{value:.2f}"]
+    if report == "monthly_executive_summary":  # the scorecard's statuses on the month's last day
+        [(met, missed, no_data)] = query(
+            demo,
+            "select count(*) filter (where status = 'met'), "
+            "count(*) filter (where status = 'missed'), "
+            "count(*) filter (where status = 'no data') "
+            f"from reporting.scorecard where as_of = {newest}",
+        )
+        assert met + missed + no_data > 0
+        return [f"{met} met, {missed} missed, {no_data} no data"]
+    # the market signals observed in the quarter: the competitive landscape's 'all' row
+    [(signals,)] = query(
+        demo,
+        "select count(*) from raw.market_signals "
+        f"where observed_on between date_trunc('quarter', {newest}) and {newest}",
+    )
+    assert signals > 0, "the demo feeds market signals"
+    return ["all", "all", f"{signals:,}"]
+
+
+@pytest.mark.parametrize(("report", "picture"), REPORTS)
+def test_report_reads_as_markdown(
+    ui: UiPage, demo: dict[str, str], report: str, picture: str
+) -> None:
+    """A report's page opens its markdown (the `report` metadata) as the UI renders it: the
+    title with the as-of day of the newest version in the store, then every section the
+    declaration names, in order, and a number worked out from its source table, which the
+    stored version holds too. The quarterly review is of the last complete quarter."""
+    [declared] = [r for r in load_reports() if r.key.path == ["reporting", report]]
+    as_of, markdown = stored_version(demo, report)
+    if report == "quarterly_strategic_review":
+        assert as_of == last_complete_quarter_end(datetime.now(UTC).date()), as_of
+    shows = key_number(demo, report)
+    page = ui.page
+    ui.open(f"/assets/reporting/{report}")
+    ui.widen()
+    expect(page).to_have_title(re.compile(rf"reporting / {report}"))
+    row_of(page, "report").get_by_text("Show Markdown").click()
+    dialog = page.get_by_role("dialog")
+    headings = [f"{declared.title}, as of {as_of}"] + [s.spec.title for s in declared.sections]
+    expect(dialog.locator("h1, h2")).to_have_text(headings)
+    if len(shows) > 1:  # a table row beginning with those cells, in the store and on the page
+        assert any(
+            line.startswith("| " + " | ".join(shows) + " |") for line in markdown.splitlines()
+        ), shows
+        rows = row_of(dialog, shows[0])
+        expect(rows.first).to_be_visible()
+        shown = [cells(row)[: len(shows)] for row in rows.all()]
+        assert shows in shown, (shows, shown)
+    else:  # a number section: one bold line
+        assert f"**{shows[0]}**" in markdown, shows
+        expect(dialog.get_by_text(shows[0], exact=True)).to_be_visible()
+    # the dialog's top (its key, the title and the first sections) in view, not its Close button
+    dialog.evaluate("d => d.scrollIntoView({block: 'start'})")
+    expect(dialog.locator("h1")).to_be_in_viewport()
+    ui.assert_no_errors()
+    ui.screenshot(picture)
