@@ -49,6 +49,19 @@ create or replace macro delivery.open_items(as_of, reporting_timezone) as table
         as_of::date - started_date as days_in_progress,
     from open_items;
 
+-- The items of delivery.open_items with the tracker's fields a section shows: `work_items` names
+-- the caller's CTE over raw.work_items (work_item_id and those fields), so the section names the
+-- table it reads. One row per open item: its fields, age_days, flow_state and days_in_progress.
+create or replace macro delivery.open_work_items(as_of, reporting_timezone, work_items) as table
+    select
+        work_items.*,
+        open_items.age_days,
+        open_items.flow_state,
+        open_items.days_in_progress,
+    from delivery.open_items(as_of, reporting_timezone) as open_items
+    inner join query_table(work_items) as work_items
+        on open_items.work_item_id = work_items.work_item_id;
+
 -- The work items done on the days [first_day, last_day] (DATEs): one row per item with the day it
 -- was done. An item done before it started counts nowhere (delivery.work_item_flow quarantines it).
 create or replace macro delivery.items_done(first_day, last_day, reporting_timezone) as table

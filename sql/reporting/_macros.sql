@@ -76,6 +76,18 @@ create or replace macro reporting.strategic_quarters(as_of) as table
         date_diff('day', first_day, last_day) + 1 as days,
     from quarters;
 
+-- The latest month of `months` (the name of the caller's CTE with a `month` column, a table's
+-- monthly rows) in each quarter of reporting.strategic_quarters: one row per quarter that has one,
+-- is_current and month.
+create or replace macro reporting.strategic_latest_months(as_of, months) as table
+    select
+        quarters.is_current,
+        max(months.month) as month,
+    from reporting.strategic_quarters(as_of) as quarters
+    inner join query_table(months) as months
+        on months.month between quarters.first_day and quarters.last_day
+    group by quarters.is_current;
+
 -- QoQ change of a figure in percent of the quarter before, one decimal; NULL without a figure
 -- before (or one of 0).
 create or replace macro reporting.strategic_change_pct(current_value, previous_value) as

@@ -12,25 +12,30 @@ incidents as (
     from reliability.incidents
 ),
 
+work_items as (
+    select work_item_id, title, item_type, team, priority, linked_incident_id, linked_feedback_id,
+        blocked_reason,
+    from raw.work_items
+),
+
 items as (
     select
-        work_items.work_item_id,
-        work_items.title,
-        work_items.item_type,
-        work_items.team,
-        work_items.priority,
+        open_items.work_item_id,
+        open_items.title,
+        open_items.item_type,
+        open_items.team,
+        open_items.priority,
         open_items.age_days,
-        work_items.linked_incident_id,
+        open_items.linked_incident_id,
         incidents.severity as incident_severity,
         coalesce(incidents.is_open, false) as incident_open,
-        work_items.linked_feedback_id,
+        open_items.linked_feedback_id,
         feedback.theme as feedback_theme,
-        work_items.blocked_reason,
-    from delivery.open_items($as_of, $reporting_timezone) as open_items
-    inner join raw.work_items as work_items on open_items.work_item_id = work_items.work_item_id
-    left join incidents on work_items.linked_incident_id = incidents.incident_id
+        open_items.blocked_reason,
+    from delivery.open_work_items($as_of, $reporting_timezone, work_items) as open_items
+    left join incidents on open_items.linked_incident_id = incidents.incident_id
     left join raw.feedback_items as feedback
-        on work_items.linked_feedback_id = feedback.feedback_id
+        on open_items.linked_feedback_id = feedback.feedback_id
 ),
 
 ranked as (

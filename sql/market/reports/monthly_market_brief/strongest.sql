@@ -2,37 +2,25 @@
 -- unweighted one last, then the latest first); one note row when the month has none ("no market
 -- signals loaded" when the feed is empty, else "none this month").
 with
-month_signals as (
-    select
-        strength,
-        subject,
-        summary,
-        category,
-        impact,
-        observed_on,
-        source,
-        signal_id,
+strongest as (
+    select signal_id,
     from raw.market_signals
     where market.in_months(observed_on, $as_of, 1)
-),
-
-strongest as (
-    select
-        *,
-    from month_signals
     order by strength desc nulls last, observed_on desc, signal_id
     limit $market_strongest_signals
 )
 
 select
-    strength,
-    subject,
-    summary,
-    category,
-    impact,
-    observed_on,
-    source,
+    signals.strength,
+    signals.subject,
+    signals.summary,
+    signals.category,
+    signals.impact,
+    signals.observed_on,
+    signals.source,
 from strongest
+-- signal_id is the feed's key: one row each
+inner join raw.market_signals as signals using (signal_id)
 union all
 select
     null as strength,
@@ -43,5 +31,5 @@ select
     null as observed_on,
     null as source,
 from raw.market_signals
-having not exists (select 1 from month_signals)
+having not exists (select 1 from strongest)
 order by strength desc nulls last, observed_on desc, subject

@@ -65,9 +65,5 @@ measures as (
     from figures
 )
 
-select
-    measure,
-    this_month,
-    month_before,
-    change,
+select measure, this_month, month_before, change,
 from reporting.against_month_before(measures)

@@ -3,10 +3,6 @@
 -- deployments per day of the quarter's days covered, and change failure rate = failed changes /
 -- deployments x 100.
 with
-quarters as (
-    select * from reporting.strategic_quarters($as_of)
-),
-
 per_quarter as (
     select
         quarters.is_current,
@@ -14,7 +10,7 @@ per_quarter as (
         quarters.days,
         coalesce(sum(dora.deployments), 0) as deployments,
         coalesce(sum(dora.failed_changes), 0) as failed_changes,
-    from quarters
+    from reporting.strategic_quarters($as_of) as quarters
     left join reliability.dora_monthly as dora
         on dora.month between quarters.first_day and quarters.last_day
     group by all

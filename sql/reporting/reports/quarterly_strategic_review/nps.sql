@@ -2,10 +2,6 @@
 -- (voice.nps_daily) and NPS = % promoters (9-10) - % detractors (0-6) over the quarter's days,
 -- NULL under $voice_nps_min_responses answers, with its change in points.
 with
-quarters as (
-    select * from reporting.strategic_quarters($as_of)
-),
-
 per_quarter as (
     select
         quarters.is_current,
@@ -13,7 +9,7 @@ per_quarter as (
         coalesce(sum(nps_daily.responses), 0) as responses,
         100.0 * sum(nps_daily.promoters) / nullif(sum(nps_daily.responses), 0) as promoter_pct,
         100.0 * sum(nps_daily.detractors) / nullif(sum(nps_daily.responses), 0) as detractor_pct,
-    from quarters
+    from reporting.strategic_quarters($as_of) as quarters
     left join voice.nps_daily as nps_daily
         on nps_daily.response_date between quarters.first_day and quarters.last_day
     group by all

@@ -3,18 +3,8 @@
 -- in the quarter holding the as-of day, against the same in the quarter before, and the plan's or
 -- segment's share of MRR (the plan mix).
 with
-quarters as (
-    select * from reporting.strategic_quarters($as_of)
-),
-
-latest_months as (
-    select
-        quarters.is_current,
-        max(revenue.month) as month,
-    from quarters
-    inner join revenue.revenue_by_plan_segment as revenue
-        on revenue.month between quarters.first_day and quarters.last_day
-    group by quarters.is_current
+plan_segment_months as (
+    select month, from revenue.revenue_by_plan_segment
 ),
 
 grouped as (
@@ -31,7 +21,8 @@ grouped as (
         sum(revenue.mrr) filter (where latest_months.is_current) as mrr,
         sum(revenue.mrr) filter (where not latest_months.is_current) as previous_mrr,
     from revenue.revenue_by_plan_segment as revenue
-    inner join latest_months using (month)
+    inner join reporting.strategic_latest_months($as_of, plan_segment_months) as latest_months
+        using (month)
     group by grouping sets ((), (revenue.plan), (revenue.segment))
 )
 

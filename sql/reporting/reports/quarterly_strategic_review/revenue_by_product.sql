@@ -2,18 +2,8 @@
 -- of the three months to the latest complete month in the quarter holding the as-of day (the
 -- whole quarter once it is complete), against the same for the quarter before.
 with
-quarters as (
-    select * from reporting.strategic_quarters($as_of)
-),
-
-latest_months as (
-    select
-        quarters.is_current,
-        max(portfolio_roi.month) as month,
-    from quarters
-    inner join revenue.portfolio_roi as portfolio_roi
-        on portfolio_roi.month between quarters.first_day and quarters.last_day
-    group by quarters.is_current
+roi_months as (
+    select month, from revenue.portfolio_roi
 ),
 
 rows_compared as (
@@ -24,7 +14,8 @@ rows_compared as (
         portfolio_roi.revenue,
         portfolio_roi.roi_pct,
     from revenue.portfolio_roi as portfolio_roi
-    inner join latest_months using (month)
+    inner join reporting.strategic_latest_months($as_of, roi_months) as latest_months
+        using (month)
 ),
 
 per_product as (

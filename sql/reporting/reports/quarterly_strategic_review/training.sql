@@ -3,10 +3,6 @@
 -- training_completion), those completed by their due day, and the completion rate against the
 -- control's threshold.
 with
-quarters as (
-    select * from reporting.strategic_quarters($as_of)
-),
-
 per_quarter as (
     select
         quarters.is_current,
@@ -15,7 +11,7 @@ per_quarter as (
         coalesce(sum(results.evaluated), 0) as assignments_due,
         coalesce(sum(results.passing), 0) as completed_on_time,
         max(results.threshold_pct) as threshold_pct,
-    from quarters
+    from reporting.strategic_quarters($as_of) as quarters
     left join compliance.control_results as results
         on results.period_month between quarters.first_day and quarters.last_day
         and results.control_id = 'training_completion'
