@@ -473,7 +473,9 @@ def _computed_and_rendered(
     checks = _selected(context, report.key, outcome.checks)
     # the run's figures after the hook's own on the newest partition: the UI lists metadata in
     # order, and the hook's first entry is what the analyst comes for
-    newest = dict(outcome.metadata) | _shown(report, text, shown) | outcome.run_facts
+    newest = dict(outcome.metadata) | shown | {"report": dg.MetadataValue.md(text)}
+    newest.setdefault("dagster/table_name", report.table)  # the hook's table, when it names one
+    newest |= outcome.run_facts
     return partitioned_result(context, outcome.by_partition, newest, {}, checks)
 
 

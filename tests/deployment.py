@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
@@ -19,6 +19,18 @@ from nexus_pipelines.settings import PROJECT_DIR
 NEXUS = str(Path(sys.executable).parent / "nexus")
 DAYS = 60  # the generator's minimum: two cohort months and a complete month
 YESTERDAY = datetime.now(UTC).date() - timedelta(days=1)
+
+
+def days_with_a_complete_quarter(today: date | None = None) -> int:
+    """The days of a demo ending yesterday that reach back to the first day of the quarter before
+    today's, so that the last complete quarter is whole and `nexus materialize` renders its
+    quarterly reports (a quarter with no day of data is not complete); never fewer than DAYS."""
+    today = today or YESTERDAY + timedelta(days=1)
+    first_month = (today.month - 1) // 3 * 3 + 1  # of today's quarter
+    year, month = (today.year, first_month - 3) if first_month > 3 else (today.year - 1, 10)
+    return max(DAYS, (today - date(year, month, 1)).days)
+
+
 RUN_LINE = re.compile(
     r"^Run (?P<run_id>[0-9a-f-]{36}) \((?P<partitioning>\w+)(?P<reports> reports)?: "
     r"(?P<window>[^)]*)\) (?P<status>\w+) "

@@ -32,7 +32,14 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 from dagster._daemon.freshness import FreshnessDaemon
 from dagster_graphql.test.utils import execute_dagster_graphql
-from deployment import DAYS, YESTERDAY, deployment, instance_of, nexus, query
+from deployment import (
+    YESTERDAY,
+    days_with_a_complete_quarter,
+    deployment,
+    instance_of,
+    nexus,
+    query,
+)
 
 from nexus_pipelines.project import DeclarationError, Domain
 from nexus_pipelines.settings import PROJECT_DIR
@@ -73,8 +80,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     real (SQLite) instance as the UI would read it."""
     root = tmp_path_factory.mktemp("demo")
     env = deployment(root)
-    start = (YESTERDAY - timedelta(days=DAYS - 1)).isoformat()
-    args = ["--users", "200", "--days", str(DAYS), "--start", start, "--seed", "11"]
+    days = days_with_a_complete_quarter()  # every report, the quarterly ones too, materialised
+    start = (YESTERDAY - timedelta(days=days - 1)).isoformat()
+    args = ["--users", "200", "--days", str(days), "--start", start, "--seed", "11"]
     nexus(env, "generate", *args, "--out", str(root / "files"))
     shutil.copytree(root / "files", env["NEXUS_LANDING_DIR"], dirs_exist_ok=True)
     nexus(env, "materialize")

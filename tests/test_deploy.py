@@ -275,7 +275,9 @@ def concurrent_runs_and_a_backfill_across_a_daemon_restart(
     }
     backfill = graphql(env, UI_BACKFILL, {"params": params})["launchPartitionBackfill"]
     assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
-    assert len(partitions) in (2, 3) and len(daily) == 14  # 13 tables and the scorecard
+    # 13 tables, the scorecard and the daily cadence's 4 other reports (the snapshot, the
+    # support and health reports, the daily review)
+    assert len(partitions) in (2, 3) and len(daily) == 18
 
     wait_until(lambda: any(finished(instance, run_id) for run_id in run_ids), 300, "the first run")
     backfill_at_restart = instance.get_backfill(backfill["backfillId"]).status.value

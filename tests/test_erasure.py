@@ -517,7 +517,10 @@ def test_the_erasure_is_a_run_of_the_erasure_job_recording_the_raw_tables_it_cha
     assert built["mentions"].get("data_subject_requests") == 1  # the request's own row
     # the derived tables were rebuilt by runs of the rebuild jobs, each naming this run
     rebuilds = instance.get_runs(RunsFilter(tags={"nexus/requested_by_run": run.run_id}))
-    assert {r.job_name for r in rebuilds} == {"rebuild_days_by_month", "rebuild_monthly"}
+    # the tables' two partitionings, and the reports of each period (the newest)
+    assert {r.job_name for r in rebuilds} == {
+        f"rebuild_{name}" for name in ("days_by_month", "weekly", "monthly", "quarterly")
+    }
     assert {r.status for r in rebuilds} == {dg.DagsterRunStatus.SUCCESS}
 
 

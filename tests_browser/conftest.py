@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from playwright.sync_api import BrowserContext, sync_playwright
 
 # the demo and command helpers the end-to-end tests use, not a second copy of them
 sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
-from deployment import DAYS, deployment, nexus
+from deployment import days_with_a_complete_quarter, deployment, nexus
 from uipage import INCIDENT, VIEWPORT, UiPage, graphql
 
 from nexus_pipelines.settings import PROJECT_DIR
@@ -72,20 +72,9 @@ def demo() -> Iterator[dict[str, str]]:
             preview, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
-        days = demo_days(
-            datetime.now(UTC).date()
-        )  # `nexus demo` starts that many days before today
+        days = days_with_a_complete_quarter()  # `nexus demo` starts that many days before today
         nexus(env, "demo", "--users", str(DEMO_USERS), "--days", str(days))
         yield env
-
-
-def demo_days(today: date) -> int:
-    """The days of the demo: back to the first day of the quarter before today's, so that the
-    last complete quarter is whole and `nexus materialize` renders its quarterly reports (a
-    quarter with no day of data is not complete); never fewer than the generator's minimum."""
-    first_month = (today.month - 1) // 3 * 3 + 1  # of today's quarter
-    year, month = (today.year, first_month - 3) if first_month > 3 else (today.year - 1, 10)
-    return max(DAYS, (today - date(year, month, 1)).days)
 
 
 def _free_port() -> int:

@@ -57,7 +57,6 @@ from nexus_pipelines.warehouse import (
 FEED_KEY = dg.AssetKey(["reliability", "incident_feed_events"])
 FEED_TABLE = "reliability.incident_feed_events"
 FEED_OP = FEED_KEY.to_python_identifier()
-HEALTH_REPORT_KEY = dg.AssetKey(["reliability", "health_status_report"])
 SUPPORT_SUMMARY_KEY = dg.AssetKey(["support", "support_ticket_summary"])
 # What a P0/P1 feed event refreshes at once: the incident tables and the health report.
 INCIDENT_KEYS = [
@@ -65,7 +64,6 @@ INCIDENT_KEYS = [
     dg.AssetKey(["reliability", "incidents"]),
     dg.AssetKey(["reliability", "open_incidents"]),
     dg.AssetKey(["reliability", "incident_summary_monthly"]),
-    HEALTH_REPORT_KEY,
 ]
 URGENT = ("P0", "P1")
 # The P-level of alerts not about an incident (an incident's alerts take its own severity): a
