@@ -134,8 +134,9 @@ def run_floor(start: date) -> dict[str, float]:
     """What the product is measured against: every SQL asset's query once, over the whole range
     from `start` to yesterday, straight into its table with `create or replace table`, in
     dependency order; then the scorecard's metric queries (sql/reporting/scorecard/), once over
-    the same days, as the scorecard asset runs them. No Dagster, no write path. Returns the
-    query seconds per domain (the scorecard's under reporting)."""
+    the same days, as the scorecard asset runs them; then the reports' section queries, for the
+    periods the product renders. No Dagster, no write path. Returns the query seconds per domain
+    (the scorecard's under reporting, a report's under its domain)."""
     from nexus_pipelines.definitions import defs
     from nexus_pipelines.partitions import PARTITIONS_TIMEZONE, last_complete_day
     from nexus_pipelines.scorecard import compute_days
@@ -163,7 +164,36 @@ def run_floor(start: date) -> dict[str, float]:
         begun = time.perf_counter()
         compute_days(connection, window_start.date(), last_complete_day())
         seconds["reporting"] = time.perf_counter() - begun
+        for domain, spent in _report_queries(connection, window_start.date()).items():
+            seconds[domain] = seconds.get(domain, 0.0) + spent
     return dict(sorted(seconds.items()))
+
+
+def _report_queries(connection: duckdb.DuckDBPyConnection, first_day: date) -> dict[str, float]:
+    """Every report section's query once, for the period `nexus materialize` renders (each
+    report's newest complete one), its results fetched; no markdown, no pictures. Seconds per
+    domain."""
+    from nexus_pipelines.partitions import last_complete_day, partitioning_name
+    from nexus_pipelines.reports import load_reports
+    from nexus_pipelines.runner import _range_tags
+    from nexus_pipelines.warehouse import default_as_of
+
+    data_as_of = default_as_of(connection)
+    seconds: dict[str, float] = {}
+    for report in load_reports():
+        name = partitioning_name(report.partitions_def)
+        tags = _range_tags(name, first_day, last_complete_day(), newest_period=True)
+        if not tags:
+            continue
+        as_of = report.period_as_of(tags["dagster/asset_partition_range_end"], data_as_of)
+        report.prepare(connection)
+        begun = time.perf_counter()
+        for section in report.sections:
+            if section.written(connection):
+                connection.execute(section.sql, report.parameters(section, as_of)).fetchall()
+        domain = report.domain.name
+        seconds[domain] = seconds.get(domain, 0.0) + time.perf_counter() - begun
+    return seconds
 
 
 UI_BACKFILL = """

@@ -168,7 +168,7 @@ class Section:
         self.sql = path.read_text(encoding="utf-8")
         self.reads = tables_read(self.sql, where)
 
-    def _written(self, connection: duckdb.DuckDBPyConnection) -> bool:
+    def written(self, connection: duckdb.DuckDBPyConnection) -> bool:
         """Whether every table the section reads has been written (else it shows no rows)."""
         return all(table_exists(connection, *table.split(".")) for table in self.reads)
 
@@ -176,7 +176,7 @@ class Section:
         self, connection: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
     ) -> tuple[str, int | str]:
         """The section's markdown, and what it shows in a figure (rows, or the number)."""
-        if not self._written(connection):
+        if not self.written(connection):
             return markdown_table(pd.DataFrame()), 0
         if self.spec.show == "number":  # the first cell, as DuckDB returns it (no float cast)
             rows = connection.execute(self.sql, parameters).fetchall()
@@ -289,10 +289,15 @@ class Report:
         )
         return self.source.query_parameters(section.sql, offered, section.where)
 
-    def _create_macros(self, connection: duckdb.DuckDBPyConnection) -> None:
-        """The domain's macros, which sections share as its assets' queries do. DuckDB binds a
-        macro's tables when it is created, so one over tables not written yet is left out: a
-        section calling it fails loudly, and one that does not still renders."""
+    def prepare(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """What the sections read besides the warehouse: the playbook's tables and the domain's
+        macros, which sections share as its assets' queries do. DuckDB binds a macro's tables
+        when it is created, so one over tables not written yet is left out: a section calling it
+        fails loudly, and one that does not still renders."""
+        # DuckDB reads `frame` by its name. A temp table, because registering a frame (or a view
+        # of one) is refused while the connection holds a half-read result.
+        for name, frame in playbook_tables().items():  # noqa: B007
+            connection.execute(f"create or replace temp table {name} as from frame")
         for statement in duckdb.extract_statements(self.domain.macros_sql or ""):
             try:
                 connection.execute(statement)
@@ -306,11 +311,7 @@ class Report:
         when = f"as of {as_of:%Y-%m-%d}" if as_of else f"{generated_at:%Y-%m-%d %H:%M %Z}"
         lines = [f"# {self.title}, {when}", ""]
         shown: dict[str, int | str] = {}
-        # DuckDB reads `frame` by its name. A temp table, because registering a frame (or a view
-        # of one) is refused while the connection holds a half-read result.
-        for name, frame in playbook_tables().items():  # noqa: B007
-            connection.execute(f"create or replace temp table {name} as from frame")
-        self._create_macros(connection)
+        self.prepare(connection)
         for section in self.sections:
             text, figure = section.render(connection, self.parameters(section, as_of))
             lines += [f"## {section.spec.title}", "", text, ""]
