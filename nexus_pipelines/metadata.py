@@ -129,6 +129,8 @@ def _decimals(value: float, fixed: int | None = None) -> str:
     """Thousands separators; `fixed` decimals, or at most two with trailing zeros dropped, and
     below 1 three significant digits (0.999 does not read as 1, nor 0.0012 as 0)."""
     if fixed is not None:
+        if round(value, fixed) == 0:
+            value = 0.0  # a small negative reads 0.00, not -0.00
         return f"{value:,.{fixed}f}"
     if value != 0 and abs(value) < 0.01:
         return f"{value:.2g}"

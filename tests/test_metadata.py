@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from pictures import decoded_png, twice_the_old_size
 from pydantic import ValidationError
 
-from nexus_pipelines.metadata import column_kind, markdown_table, png_markdown
+from nexus_pipelines.metadata import cell_text, column_kind, markdown_table, png_markdown
 from nexus_pipelines.settings import load_settings, write_company_overrides
 from nexus_pipelines.sql_assets import (
     Headline,
@@ -289,3 +289,12 @@ def test_a_preview_starts_at_the_newest_cohort_whose_days_are_filled(
         (0, "new"),
         (1, "new"),
     ]
+
+
+def test_a_change_that_rounds_to_zero_reads_without_a_sign() -> None:
+    """A report's change of 99.98 - 99.99 rounded to two decimals in SQL is -0.0: it reads 0.00,
+    as does money a fraction of a cent below zero; a real small negative keeps its sign."""
+    assert cell_text(-0.0) == "0.00"
+    assert cell_text(-0.001, "money") == "0.00"
+    assert cell_text(-0.01) == "-0.01"
+    assert cell_text(-0.004) == "-0.004"

@@ -110,7 +110,7 @@ def _linked(prefix: str, linked: np.ndarray, index: np.ndarray, width: int) -> n
 
 
 def _stack_components(world: World) -> Table:
-    """The inventory as taken on the data's last day; end-of-life dates relative to it."""
+    """The inventory as taken on the data's first day; end-of-life dates relative to its last."""
     c = world.clock
     last_day = c.day0 + c.days - 1
     return Table(
@@ -126,6 +126,7 @@ def _stack_components(world: World) -> Table:
                 # the contract refuses a date before the company's founding
                 np.maximum(np.array([last_day + (row[4] or 0) for row in _STACK]), c.day0),
             ),
-            "recorded_at": np.full(len(_STACK), c.end - DAY + 9 * 3600),
+            # taken on the first day: every period's report reads it (versions are current)
+            "recorded_at": np.full(len(_STACK), c.t0 + 9 * 3600),
         },
     )
