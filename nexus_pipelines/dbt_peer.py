@@ -70,7 +70,9 @@ def _plain_literal(value: Any) -> str:
 def sql_literal(connection: duckdb.DuckDBPyConnection, value: Any) -> str:
     """`value` as a SQL literal of the very type DuckDB binds it as (a float stays DOUBLE, not
     DECIMAL; a datetime TIMESTAMP WITH TIME ZONE), checked equal to the bound value, so the
-    model computes what the floor's parameterised query computes."""
+    model computes what the floor's parameterised query computes; an empty setting is NULL."""
+    if value is None:
+        return "null"
     kind = connection.execute("select typeof($value)", {"value": value}).fetchone()[0]
     literal = f"cast({_plain_literal(value)} as {kind})"
     same = connection.execute(
