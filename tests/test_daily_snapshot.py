@@ -136,6 +136,26 @@ def test_a_configured_baseline_date_freezes_that_day(
     ) in text
 
 
+def test_a_metric_without_a_value_on_the_baseline_day_takes_its_first_value_after_it(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the setting at 20 January, the day no metric has a value: each metric's baseline is
+    its first value after it, on the 21st (LTV:CAC 20 = days since 1 January, MTTR 45 missed,
+    uptime 99.95 met); NPS, never valued, keeps the baseline day's no data."""
+    monkeypatch.setitem(project().metric_settings, "reporting_baseline_date", NULL_DAY)
+    write_history(warehouse)
+    materialise(warehouse)
+    how = "configured: reporting_baseline_date"
+    later = f"{how}; no value that day: its first value after it"
+    jan_21 = date(2025, 1, 21)
+    assert stored_baseline(warehouse) == [
+        ("ltv_to_cac", 20.0, "met", jan_21, later),
+        ("mttr_minutes", 45.0, "missed", jan_21, later),
+        ("nps", None, "no data", NULL_DAY, how),
+        ("uptime_pct", 99.95, "met", jan_21, later),
+    ]
+
+
 def test_the_snapshot_compares_the_day_with_the_day_before_last_week_and_the_baseline(
     warehouse: Warehouse,
 ) -> None:

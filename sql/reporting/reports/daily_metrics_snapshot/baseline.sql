@@ -1,5 +1,6 @@
--- Grain: one row, the baseline every comparison here uses: its day, how the day was chosen,
--- and how many metrics had a value then (no row before the baseline exists).
+-- Grain: one row per day the baseline copies (its day, and the later first days of the metrics
+-- without a value on it), how it was chosen and how many metrics it holds, how many with a value
+-- (no row before the baseline exists).
 select
     baseline_date,
     chosen_by,
@@ -7,3 +8,4 @@ select
     count(*) as metrics,
 from reporting.baseline
 group by baseline_date, chosen_by
+order by baseline_date
