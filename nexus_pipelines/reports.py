@@ -13,6 +13,7 @@ read the playbook's own tables (`playbook_activities`, `playbook_success_metrics
 described in assets/domains/README.md.
 """
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -161,12 +162,46 @@ class ReportSpec(Declaration):
         return self
 
 
+_MACRO = re.compile(
+    r"create\s+or\s+replace\s+macro\s+(\w+\.\w+)\s*\(.*?\)\s+as\s+(table\s+)?(.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def macro_reads(macros_sql: str | None, where: str) -> dict[str, set[str]]:
+    """The tables each of a domain's macros reads, through the macros it calls too: DuckDB's
+    parse of a query does not look inside a macro it calls, so a section calling one reads
+    these as well (its dependencies, and whether it can render yet)."""
+    direct: dict[str, set[str]] = {}
+    bodies: dict[str, str] = {}
+    for statement in duckdb.extract_statements(macros_sql or ""):
+        found = _MACRO.search(statement.query)
+        if found:
+            name, is_table, body = found.groups()
+            bodies[name] = body
+            direct[name] = set(tables_read(body if is_table else f"select {body}", where))
+    reads = {}
+    for name in direct:
+        seen, pending = {name}, [name]
+        while pending:  # the macros it calls, and theirs
+            body = bodies[pending.pop()]
+            for other in direct.keys() - seen:
+                if f"{other}(" in body:
+                    seen.add(other)
+                    pending.append(other)
+        reads[name] = set().union(*(direct[other] for other in seen))
+    return reads
+
+
 class Section:
-    def __init__(self, spec: SectionSpec, path: Path, where: str) -> None:
+    def __init__(
+        self, spec: SectionSpec, path: Path, where: str, macros: Mapping[str, set[str]]
+    ) -> None:
         self.spec = spec
         self.where = where
         self.sql = path.read_text(encoding="utf-8")
-        self.reads = tables_read(self.sql, where)
+        called = (tables for name, tables in macros.items() if f"{name}(" in self.sql)
+        self.reads = sorted(set(tables_read(self.sql, where)).union(*called))
 
     def written(self, connection: duckdb.DuckDBPyConnection) -> bool:
         """Whether every table the section reads has been written (else it shows no rows)."""
@@ -228,17 +263,18 @@ class Report:
             raise ValueError(f"{where}: lookback names unknown settings {sorted(unknown)}")
         self.lookback_days = sum(int(source.metric_settings[name]) for name in spec.lookback)
         folder = domain.sql_dir / "reports" / (spec.queries or spec.name)
+        macros = macro_reads(domain.macros_sql, str(domain.sql_dir))
         self.sections = []
         for section in spec.sections:
             path = folder / f"{section.query}.sql"
             if not path.is_file():
                 raise ValueError(f"{where}, section {section.title!r}: no query file {path}")
-            self.sections.append(Section(section, path, str(path)))
+            self.sections.append(Section(section, path, str(path), macros))
         unknown = set(spec.baseline) - {metric.id for metric in success_metrics()}
         if unknown:
             raise ValueError(f"{where}: baseline names unknown success metrics {sorted(unknown)}")
         if spec.baseline:  # last: the day's figures first, then how far they are from the start
-            self.sections.append(Section(BASELINE_SECTION, BASELINE_SQL, str(BASELINE_SQL)))
+            self.sections.append(Section(BASELINE_SECTION, BASELINE_SQL, str(BASELINE_SQL), {}))
 
     @property
     def key(self) -> dg.AssetKey:
