@@ -164,3 +164,47 @@ create or replace macro reliability.error_budget_at(
     from burn_rates
     cross join latest
     order by burn_rates.service_id;
+
+-- The quarterly performance report's quarters: the last calendar quarter complete on `as_of`
+-- (DATE, reporting timezone), its first day, the day after its last, and the quarter before's
+-- first day.
+create or replace macro reliability.quarter_bounds(as_of) as table
+    select
+        (date_trunc('quarter', as_of::date + 1) - interval 3 month)::date as quarter_start,
+        (date_trunc('quarter', as_of::date + 1) - interval 6 month)::date as previous_start,
+        date_trunc('quarter', as_of::date + 1)::date as quarter_end;
+
+-- Latency p50/p95/p99 in ms per probed service over that quarter and the quarter before: the
+-- sample is latency_daily's (successful probes with a latency, outside planned maintenance),
+-- percentiles interpolated over the whole quarter's probes (a quarter's p99 cannot be built from
+-- daily percentiles). Reads raw.health_checks, loaded before any reliability query runs.
+create or replace macro reliability.quarter_latency(as_of, reporting_timezone) as table
+    with
+    probes as (
+        select
+            health_checks.service_id,
+            -- cut the quarter in the reporting timezone
+            date_trunc('quarter', health_checks.checked_at at time zone reporting_timezone)::date
+                = bounds.quarter_start as in_quarter,
+            health_checks.latency_ms,
+        from raw.health_checks as health_checks
+        cross join reliability.quarter_bounds(as_of) as bounds
+        where health_checks.checked_at
+                >= timezone(reporting_timezone, bounds.previous_start::timestamp)
+            and health_checks.checked_at
+                < timezone(reporting_timezone, bounds.quarter_end::timestamp)
+            and health_checks.ok
+            and not health_checks.planned_maintenance
+            and health_checks.latency_ms is not null
+    )
+
+    select
+        service_id,
+        quantile_cont(latency_ms, 0.5) filter (where in_quarter) as p50_ms,
+        quantile_cont(latency_ms, 0.95) filter (where in_quarter) as p95_ms,
+        quantile_cont(latency_ms, 0.99) filter (where in_quarter) as p99_ms,
+        quantile_cont(latency_ms, 0.5) filter (where not in_quarter) as previous_p50_ms,
+        quantile_cont(latency_ms, 0.95) filter (where not in_quarter) as previous_p95_ms,
+        quantile_cont(latency_ms, 0.99) filter (where not in_quarter) as previous_p99_ms,
+    from probes
+    group by service_id;

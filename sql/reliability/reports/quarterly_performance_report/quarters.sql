@@ -3,7 +3,8 @@
 -- earlier.
 with
 bounds as (
-    select date_trunc('quarter', $as_of::date + 1)::date - interval 3 month as quarter_start
+    select quarter_start,
+    from reliability.quarter_bounds($as_of)
 )
 
 select

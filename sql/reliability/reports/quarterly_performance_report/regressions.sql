@@ -5,34 +5,15 @@
 -- reliability_slo). Latency and uptime as in the latency and uptime sections.
 with
 bounds as (
-    select
-        (date_trunc('quarter', $as_of::date + 1) - interval 3 month)::date as quarter_start,
-        (date_trunc('quarter', $as_of::date + 1) - interval 6 month)::date as previous_start,
-        date_trunc('quarter', $as_of::date + 1)::date as quarter_end,
-),
-
-probes as (
-    select
-        health_checks.service_id,
-        date_trunc('quarter', health_checks.checked_at at time zone $reporting_timezone)::date
-            = bounds.quarter_start as in_quarter,
-        health_checks.latency_ms,
-    from raw.health_checks as health_checks
-    cross join bounds
-    where health_checks.checked_at >= timezone($reporting_timezone, bounds.previous_start::timestamp)
-        and health_checks.checked_at < timezone($reporting_timezone, bounds.quarter_end::timestamp)
-        and health_checks.ok
-        and not health_checks.planned_maintenance
-        and health_checks.latency_ms is not null
+    select * from reliability.quarter_bounds($as_of)
 ),
 
 latency as (
     select
         service_id,
-        quantile_cont(latency_ms, 0.95) filter (where in_quarter) as p95_ms,
-        quantile_cont(latency_ms, 0.95) filter (where not in_quarter) as previous_p95_ms,
-    from probes
-    group by service_id
+        p95_ms,
+        previous_p95_ms,
+    from reliability.quarter_latency($as_of, $reporting_timezone)
 ),
 
 uptime as (

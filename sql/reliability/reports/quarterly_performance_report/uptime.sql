@@ -4,9 +4,7 @@
 -- points and the SLO (setting reliability_slo) it is held against.
 with
 bounds as (
-    select
-        (date_trunc('quarter', $as_of::date + 1) - interval 3 month)::date as quarter_start,
-        (date_trunc('quarter', $as_of::date + 1) - interval 6 month)::date as previous_start,
+    select * from reliability.quarter_bounds($as_of)
 ),
 
 per_service as (
