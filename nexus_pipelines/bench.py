@@ -175,14 +175,14 @@ def _report_queries(connection: duckdb.DuckDBPyConnection, first_day: date) -> d
     domain."""
     from nexus_pipelines.partitions import last_complete_day, partitioning_name
     from nexus_pipelines.reports import load_reports
-    from nexus_pipelines.runner import _range_tags
+    from nexus_pipelines.runner import partition_range_tags
     from nexus_pipelines.warehouse import default_as_of
 
     data_as_of = default_as_of(connection)
     seconds: dict[str, float] = {}
     for report in load_reports():
         name = partitioning_name(report.partitions_def)
-        tags = _range_tags(name, first_day, last_complete_day(), newest_period=True)
+        tags = partition_range_tags(name, first_day, last_complete_day(), newest_period=True)
         if not tags:
             continue
         as_of = report.period_as_of(tags["dagster/asset_partition_range_end"], data_as_of)

@@ -43,6 +43,11 @@ QUARTERLY = dg.TimeWindowPartitionsDefinition(
     timezone=PARTITIONS_TIMEZONE,
 )
 
+# The tag telling `nexus materialize` to render only a report's newest period (nexus_pipelines/
+# runner.py): every period of a two-year history is a thousand renders; the UI backfills them.
+REBUILD_TAG = "nexus/rebuild"
+NEWEST_PERIOD = "newest_period"
+
 _BY_NAME: dict[str, dg.TimeWindowPartitionsDefinition | None] = {
     "days_by_month": DAYS_BY_MONTH,
     "weekly": WEEKLY,

@@ -32,6 +32,8 @@ from nexus_pipelines.partitions import (
     CADENCE_PARTITIONS,
     DAYS_BY_MONTH,
     MONTHLY,
+    NEWEST_PERIOD,
+    REBUILD_TAG,
     days_written,
     local_midnight,
 )
@@ -49,10 +51,6 @@ from nexus_pipelines.warehouse import (
 )
 
 CADENCE_PLACEHOLDER = "{cadence}"
-# The tag telling `nexus materialize` to render only a report's newest period (nexus_pipelines/
-# runner.py): every period of a two-year history is a thousand renders; the UI backfills them.
-REBUILD_TAG = "nexus/rebuild"
-NEWEST_PERIOD = "newest_period"
 # What each column of a report's store means, shown with its column schema in the UI.
 STORE_DESCRIPTIONS = {
     "cadence": "The cadence the review is of (daily, weekly, biweekly, monthly, quarterly).",

@@ -23,14 +23,19 @@ from nexus_pipelines.ingest import (
     ingest_files,
     ingest_lock,
 )
-from nexus_pipelines.partitions import last_complete_day, partitioning_name, partitions_for
+from nexus_pipelines.partitions import (
+    NEWEST_PERIOD,
+    REBUILD_TAG,
+    last_complete_day,
+    partitioning_name,
+    partitions_for,
+)
 from nexus_pipelines.raw_assets import (
     loaded_files_version,
     raw_key,
     raw_table_metadata,
     results_by_table,
 )
-from nexus_pipelines.reports import NEWEST_PERIOD, REBUILD_TAG
 from nexus_pipelines.run_health import announce_pool_waits, fail_dead_runs, process_tags
 from nexus_pipelines.settings import PROJECT_DIR, load_settings
 from nexus_pipelines.warehouse import Warehouse, data_range
@@ -236,7 +241,7 @@ def _runnable(
     return chosen
 
 
-def _range_tags(
+def partition_range_tags(
     partitioning: str, start: date, end: date, newest_period: bool = False
 ) -> dict[str, str] | None:
     """The run's partition range (only its newest partition when told), or None when the range
@@ -408,7 +413,9 @@ def materialize_everything(
     summary = MaterializeSummary(runs=[], not_started=[], files_rejected=rejected)
     plan = plan_runs(list(defs.assets), ingest=False)
     for index, planned in enumerate(plan):
-        tags = _range_tags(planned.partitioning, first_day, last_day, planned.newest_period)
+        tags = partition_range_tags(
+            planned.partitioning, first_day, last_day, planned.newest_period
+        )
         keys = list(planned.keys)
         if tags is None:  # e.g. no complete month yet: run the unpartitioned ones only
             keys = _readers_of_nothing_partitioned(defs, keys)

@@ -15,7 +15,8 @@ from deployment import nexus, query
 from playwright.sync_api import Locator, Page, expect
 from uipage import INCIDENT, VIEWPORT, UiPage, graphql
 
-from nexus_pipelines.reports import NEWEST_PERIOD, REBUILD_TAG, load_reports
+from nexus_pipelines.partitions import NEWEST_PERIOD, REBUILD_TAG
+from nexus_pipelines.reports import load_reports
 from nexus_pipelines.settings import PROJECT_DIR
 
 SCORECARD = "reporting/scorecard"
